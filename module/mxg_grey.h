@@ -1,0 +1,63 @@
+/*
+ * mxg_grey.h: the greylisting state machine (milter-greylist semantics),
+ * a pure function of a record, the time and the parameters. Stores call
+ * it under their lock; tests call it directly.
+ */
+#ifndef MXG_GREY_H
+#define MXG_GREY_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "mxgrey.h"
+
+enum mxg_rec_state {
+	MXG_REC_PENDING = 1,	/* greylisted, waiting out its delay */
+	MXG_REC_AUTOWHITE = 2	/* passed: accepted until `until` */
+};
+
+/* One stored record (decoded). */
+struct mxg_record {
+	int state;		/* MXG_REC_* */
+	int64_t created;	/* first seen */
+	int64_t until;		/* pending: delay ends; autowhite: end */
+	int64_t expire;		/* the record may be deleted after this */
+	uint32_t hits;		/* decisions that touched this record */
+};
+
+#define MXG_RECORD_VERSION	1
+#define MXG_RECORD_SIZE		32	/* encoded bytes */
+
+struct mxg_grey_params {
+	long delay;		/* seconds to wait out */
+	long autowhite;		/* autowhite lifetime; 0: none */
+	long timeout;		/* pending record lifetime */
+	int lazyaw;		/* autowhite per IP */
+	int dryrun;		/* decide, write nothing */
+};
+
+struct mxg_grey_result {
+	enum mxg_reason reason;	/* NEW, EARLY, PASSED, AUTOWHITE */
+	long remaining;		/* NEW/EARLY: seconds left */
+	time_t autowhite_until;	/* PASSED/AUTOWHITE */
+};
+
+/*
+ * mxg_grey_step: decide for a tuple whose record is rec (NULL: none) at
+ * now. Writes the record to store into *out and returns 1, or returns 0
+ * when the record is to be deleted (never: kept for symmetry) ... see
+ * mxg_grey.c. Fills *r.
+ */
+int mxg_grey_step(const struct mxg_record *rec, const struct mxg_grey_params *p,
+    int64_t now, struct mxg_record *out, struct mxg_grey_result *r);
+
+/*
+ * mxg_record_encode / decode: the versioned on-disk form (MXG_RECORD_SIZE
+ * bytes, little endian). decode returns 0, or -1 for a record of another
+ * version or size (treated as absent by callers, and logged).
+ */
+void mxg_record_encode(const struct mxg_record *rec, unsigned char *buf);
+int mxg_record_decode(const unsigned char *buf, size_t len,
+    struct mxg_record *rec);
+
+#endif

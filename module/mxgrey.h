@@ -1,0 +1,215 @@
+/*
+ * mxgrey.h: the public interface of libmxgrey, the greylisting rule engine
+ * that a mail server loads in-process and calls at RCPT time.
+ *
+ * Threading: one struct mxg_engine may be used by one thread at a time.
+ * Processes: an engine opened before fork(2) may be used in the child; the
+ * engine notices the new pid and reopens its store before the first use.
+ *
+ * Ownership: every string the caller passes in stays the caller's; every
+ * string the engine returns inside a struct mxg_verdict is stored in that
+ * struct. Nothing returned needs to be freed except the engine itself.
+ *
+ * Guest manners: the library never exits, aborts, prints, forks or
+ * installs signal handlers. It reports through the host's log callback.
+ */
+#ifndef MXGREY_H
+#define MXGREY_H
+
+#include <stddef.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct below changes shape. Shims pass it in. */
+#define MXGREY_API_VERSION 1
+
+/* Error codes: 0 or negative. mxg_strerror() turns them into text. */
+#define MXG_OK		0
+#define MXG_ENOMEM	-1	/* out of memory */
+#define MXG_EINVAL	-2	/* a malformed argument or request field */
+#define MXG_ERULES	-3	/* the rules file has errors (each logged) */
+#define MXG_ESTORE	-4	/* the tuple store cannot be opened or used */
+#define MXG_EVERSION	-5	/* the host was built for another API version */
+#define MXG_EIO		-6	/* a file could not be read */
+#define MXG_EPERM	-7	/* unsafe permissions on the store */
+#define MXG_ELOOKUP	-8	/* a DNS or GeoIP lookup could not decide */
+
+/* What the MTA should do with this recipient. */
+enum mxg_action {
+	MXG_ACCEPT = 0,	/* 250: go on */
+	MXG_GREYLIST,	/* 4xx: greylisted, come back later */
+	MXG_REJECT,	/* 5xx: blacklisted */
+	MXG_TEMPFAIL	/* 4xx: could not decide (store, DNS), try later */
+};
+
+/* Log levels, in syslog order. */
+enum mxg_log_level {
+	MXG_LOG_ERR = 3,
+	MXG_LOG_WARNING = 4,
+	MXG_LOG_NOTICE = 5,
+	MXG_LOG_INFO = 6,
+	MXG_LOG_DEBUG = 7
+};
+
+/*
+ * What the host lends the engine. Every member but api_version may be
+ * zero/NULL: no log sink, the system clock.
+ */
+struct mxg_host {
+	unsigned api_version;	/* MXGREY_API_VERSION */
+	/* One complete line, no newline; msg is valid during the call. */
+	void (*log)(void *ctx, int level, const char *msg);
+	void *log_ctx;
+	/* The time to decide with, when a request carries none. */
+	time_t (*clock)(void *ctx);
+	void *clock_ctx;
+};
+
+/* One MTA macro or attribute, for sm_macro and %M{name}. */
+struct mxg_macro {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * One RCPT to decide. Strings may be NULL when unknown. Addresses may come
+ * with or without angle brackets; "" or "<>" is the null sender.
+ */
+struct mxg_request {
+	const char *client_addr;	/* "192.0.2.1", "2001:db8::1",
+					   "[2001:db8::1]", "IPv6:2001:db8::1" */
+	const char *client_name;	/* rDNS name given by the MTA */
+	const char *helo;
+	const char *sender;		/* envelope sender */
+	const char *rcpt;		/* envelope recipient */
+	const char *auth_id;		/* SMTP AUTH id; NULL when none */
+	int tls;			/* nonzero when the session uses TLS */
+	const struct mxg_macro *macros;
+	size_t nmacros;
+	unsigned rcpt_count;		/* recipients so far, this one included */
+	const char *queue_id;		/* MTA queue id, for %j/%Qs logs */
+	const char *local_name;		/* our host name, for %j */
+	time_t now;			/* 0: ask the host clock */
+};
+
+#define MXG_CODE_MAX	12
+#define MXG_TEXT_MAX	512
+
+/* Why the engine decided as it did. */
+enum mxg_reason {
+	MXG_R_NONE = 0,		/* no rule matched and no default: accept */
+	MXG_R_WHITELIST,	/* a whitelist rule */
+	MXG_R_BLACKLIST,	/* a blacklist rule */
+	MXG_R_NEW,		/* tuple first seen */
+	MXG_R_EARLY,		/* retried before the delay ran out */
+	MXG_R_PASSED,		/* retried after the delay: autowhite made */
+	MXG_R_AUTOWHITE,	/* autowhite entry found and extended */
+	MXG_R_FAILURE		/* a store or lookup failure: failure action */
+};
+
+/* The answer. Filled completely by mxg_check(), whatever it returns. */
+struct mxg_verdict {
+	enum mxg_action action;
+	enum mxg_reason reason;
+	int code;			/* SMTP code: 250, 451, 550 ... */
+	char ecode[MXG_CODE_MAX];	/* enhanced code "4.7.1"; "" if none */
+	char text[MXG_TEXT_MAX];	/* reply text, no code, no CRLF */
+	long remaining;			/* greylisted: seconds left, else 0 */
+	unsigned rule_line;		/* rules line that decided; 0: none */
+	time_t autowhite_until;		/* accepted by autowhite: its end */
+};
+
+struct mxg_engine;
+
+/*
+ * mxg_open: make an engine from the rules file at rules_path (NULL: the
+ * compiled-in default) with the store at store_path (NULL: the rules
+ * file's `store`, else the compiled-in default). The store opens lazily on
+ * the first decision. Every rules error is logged as "file:line:col: msg".
+ *
+ * Returns MXG_OK and sets *ep; or MXG_ERULES/MXG_EIO and still sets *ep
+ * to an engine that answers every request with the failure action (so a
+ * host that goes on fails safe; it may also close it); or MXG_ENOMEM /
+ * MXG_EVERSION / MXG_EINVAL and leaves *ep NULL. Does not block.
+ */
+int mxg_open(struct mxg_engine **ep, const char *rules_path,
+    const char *store_path, const struct mxg_host *host);
+
+/*
+ * mxg_check: decide one RCPT and update the store. Always fills *v; on a
+ * store or lookup failure *v carries the failure action and the return
+ * value says why (MXG_ESTORE, MXG_ELOOKUP). MXG_EINVAL for a malformed
+ * request (e.g. unparsable client address), also with the failure
+ * action in *v. May block for at most the configured lookup timeout and
+ * a store lock.
+ */
+int mxg_check(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v);
+
+/*
+ * mxg_explain: decide like mxg_check() without changing the store, and
+ * give each step of the evaluation to trace (one line per call).
+ */
+int mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v, void (*trace)(void *ctx, const char *line),
+    void *ctx);
+
+/*
+ * mxg_reload: parse the rules file again. On success the new rules serve
+ * from the next call; on any error the old rules stay and every error is
+ * logged. Returns MXG_OK, MXG_ERULES, MXG_EIO or MXG_ENOMEM.
+ */
+int mxg_reload(struct mxg_engine *e);
+
+/*
+ * mxg_request_reload: bump the reload generation kept in the store; every
+ * engine on that store, in every process, reloads its rules on its next
+ * decision. Returns MXG_OK or MXG_ESTORE.
+ */
+int mxg_request_reload(struct mxg_engine *e);
+
+/* mxg_close: release everything. Accepts NULL. */
+void mxg_close(struct mxg_engine *e);
+
+/* mxg_strerror: static text for an error code; never NULL. */
+const char *mxg_strerror(int err);
+
+/* mxg_action_name: "accept", "greylist", "reject", "tempfail". */
+const char *mxg_action_name(enum mxg_action a);
+
+/* mxg_api_version: the MXGREY_API_VERSION the library was built with. */
+unsigned mxg_api_version(void);
+
+/* Store statistics, as `mxgreyctl stats` prints them. */
+struct mxg_stats {
+	unsigned long pending;		/* tuples waiting out their delay */
+	unsigned long autowhite;	/* autowhite entries */
+	unsigned long expired;		/* records past their end, not purged */
+	unsigned long generation;	/* reload generation */
+};
+
+/*
+ * mxg_dump: call fn once per live store record with a line in
+ * milter-greylist's dump format (no newline), then return MXG_OK or
+ * MXG_ESTORE. Takes no lock across records.
+ */
+int mxg_dump(struct mxg_engine *e, time_t now,
+    void (*fn)(void *ctx, const char *line), void *ctx);
+
+/*
+ * mxg_purge: delete every record that has expired at now (0: the clock).
+ * *removed, if not NULL, gets the count. Locks one hash chain at a time.
+ */
+int mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed);
+
+/* mxg_stats: count the store's records. */
+int mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MXGREY_H */
