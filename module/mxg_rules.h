@@ -53,6 +53,11 @@ struct mxg_config {
 	const char *user;
 	const char *pidfile;
 	const char *dumpfile;
+	/* lookup provider settings (NULL / 0 if absent) */
+	const char *const *resolvers;	/* `resolver "addr[:port]" ...` */
+	size_t nresolvers;
+	long resolver_timeout_ms;	/* `resolver ... timeout 2s`; 0 */
+	const char *geoip_db;		/* `geoipdb`/`geoip2db "path"` */
 };
 
 enum mxg_stage {
@@ -122,6 +127,12 @@ struct mxg_eval {
 	const char *headers;		/* raw header block, CRLF or LF */
 	const char *body;
 	size_t body_len;
+	/* set by the engine after the store step, for %E (0 unknown) */
+	long elapsed;
+	/* set by mxg_rules_eval, for %-escapes (%D %A %a %S %X*) */
+	const struct mxg_ruleset *rs;
+	const struct mxg_match *match;
+	unsigned long dnsrbl_hits;	/* bit i: DNSRBL i listed the client */
 };
 
 /* The outcome of one evaluation. */
@@ -137,6 +148,9 @@ struct mxg_match {
 	const char *undecided;	/* non-NULL: a clause could not decide
 				   (lookup failed); says why. action is
 				   then meaningless: failure action */
+	const char *id;		/* deciding rule's id string, or NULL */
+	const char *report;	/* per-rule `report` format, or NULL */
+	int nolog;		/* per-rule `nolog` */
 };
 
 /*
@@ -184,5 +198,26 @@ int mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
  */
 size_t mxg_fmt_expand(const char *fmt, const struct mxg_eval *ev, char *buf,
     size_t size);
+
+/* What the rules of a stage may ask the lookup provider (mxg_rules_needs). */
+#define MXG_NEED_DNSRBL	0x1
+#define MXG_NEED_SPF	0x2
+#define MXG_NEED_GEOIP	0x4
+#define MXG_NEED_RDNS	0x8
+
+/*
+ * mxg_rules_needs: MXG_NEED_* bits for the lookups the clauses and the
+ * %-escapes of stage's rules may ask for (so a provider can start them
+ * all at once in prefetch).
+ */
+unsigned mxg_rules_needs(const struct mxg_ruleset *rs, enum mxg_stage stage);
+
+/*
+ * mxg_rules_dnsrbl_zones: the DNS zones of the DNSRBLs the rules of stage
+ * may query, each once; *n gets the count. The array and strings belong
+ * to rs. Never NULL (an empty array when *n is 0).
+ */
+const char *const *mxg_rules_dnsrbl_zones(const struct mxg_ruleset *rs,
+    enum mxg_stage stage, size_t *n);
 
 #endif
