@@ -43,13 +43,31 @@ struct mxg_grey_result {
 };
 
 /*
- * mxg_grey_step: decide for a tuple whose record is rec (NULL: none) at
- * now. Writes the record to store into *out and returns 1, or returns 0
- * when the record is to be deleted (never: kept for symmetry) ... see
- * mxg_grey.c. Fills *r.
+ * mxg_grey_step: decide for a tuple whose stored record is rec (NULL: no
+ * record) at now with p. Returns 1 with the record to write in *out, or
+ * 0 when the record is to be deleted (passed with no autowhite, or with
+ * lazyaw: the caller then makes the IP entry with mxg_grey_white_make).
+ * Always fills *r.
  */
 int mxg_grey_step(const struct mxg_record *rec, const struct mxg_grey_params *p,
     int64_t now, struct mxg_record *out, struct mxg_grey_result *r);
+
+/*
+ * mxg_grey_white_check: with lazyaw, look at the IP record rec (NULL:
+ * none) first. Returns 1 when it is a live autowhite entry: *out is the
+ * slid record to write and *r says AUTOWHITE; 0: go on with the tuple.
+ */
+int mxg_grey_white_check(const struct mxg_record *rec,
+    const struct mxg_grey_params *p, int64_t now, struct mxg_record *out,
+    struct mxg_grey_result *r);
+
+/*
+ * mxg_grey_white_make: with lazyaw, after mxg_grey_step() said PASSED,
+ * the IP record to write (rec: current IP record or NULL). Returns 0 when
+ * autowhite is off (write nothing), else 1 with *out.
+ */
+int mxg_grey_white_make(const struct mxg_record *rec,
+    const struct mxg_grey_params *p, int64_t now, struct mxg_record *out);
 
 /*
  * mxg_record_encode / decode: the versioned on-disk form (MXG_RECORD_SIZE

@@ -1,11 +1,11 @@
 /*
  * mxg_store.h: the tuple store behind a small struct of function
- * pointers (Postfix dict style). Backends: tdb (embedded default),
- * memory (tests), redis (several MX hosts).
+ * pointers (Postfix dict style). Backends: tdb (embedded default) and
+ * redis (several MX hosts).
  *
  * A store decides one tuple in one atomic step: read the record, apply
  * the greylisting state machine (mxg_grey.h), write the result. The tdb
- * and memory backends run mxg_grey_step() under a lock; the redis backend
+ * backend runs mxg_grey_step() under a lock; the redis backend
  * runs the same state machine as a server-side script.
  */
 #ifndef MXG_STORE_H
@@ -62,7 +62,7 @@ struct mxg_store {
 
 /*
  * mxg_store_open: open the store named by spec: "redis://..." (when built
- * with hiredis), "memory:" (tests), else a tdb file path (created 0660 if
+ * with hiredis), else a tdb file path (created 0660 if
  * absent, its directory must exist). hashsize: tdb hash chains (0: the
  * default). Returns MXG_OK and *sp, or MXG_ESTORE/MXG_EPERM/MXG_ENOMEM
  * (logged).
@@ -72,7 +72,6 @@ int mxg_store_open(struct mxg_store **sp, const char *spec,
 
 int mxg_store_tdb_open(struct mxg_store **sp, const char *path,
     unsigned long hashsize, const struct mxg_log *log);
-int mxg_store_memory_open(struct mxg_store **sp, const struct mxg_log *log);
 int mxg_store_redis_open(struct mxg_store **sp, const char *url,
     const struct mxg_log *log);
 

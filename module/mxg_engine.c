@@ -1,0 +1,644 @@
+/*
+ * mxg_engine.c: one RCPT decision. Rules first (immutable ruleset,
+ * swapped on reload), then for greylist the store's atomic step, then
+ * the reply text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxg_export.h"
+#include "mxg_rules.h"
+#include "mxg_store.h"
+#include "mxg_tuple.h"
+
+#ifndef MXG_SYSCONFDIR
+#define MXG_SYSCONFDIR "/etc"
+#endif
+#ifndef MXG_LOCALSTATEDIR
+#define MXG_LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_RULES	MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
+#define DEFAULT_STORE	MXG_LOCALSTATEDIR "/lib/mxgrey/mxgrey.tdb"
+
+/* Causes we log once until they go away. */
+#define ONCE_RULES	0x1
+#define ONCE_LOOKUP	0x2
+#define ONCE_BADREQ	0x4
+
+struct mxg_engine {
+	struct mxg_host host;
+	struct mxg_log log;
+	char *rules_path;
+	char *store_override;		/* from mxg_open, or NULL */
+	struct mxg_ruleset *rules;	/* NULL: failed at open: fail safe */
+	struct mxg_store *store;	/* NULL until first needed */
+	char *store_spec;		/* what store was opened with */
+	unsigned long generation;	/* reload generation seen */
+	time_t gen_checked;		/* second of the last look at it */
+	int gen_known;
+	unsigned logged;		/* ONCE_* bits */
+};
+
+static const struct mxg_config fallback_config = {
+	.delay = 1800,
+	.autowhite = 86400,
+	.timeout = 432000,
+	.subnetmatch = 32,
+	.subnetmatch6 = 128,
+	.fail_action = MXG_TEMPFAIL,
+};
+
+static const struct mxg_config *
+config(const struct mxg_engine *e)
+{
+	return e->rules ? mxg_rules_config(e->rules) : &fallback_config;
+}
+
+/* mxg_strerror: see mxgrey.h. */
+MXG_EXPORT const char *
+mxg_strerror(int err)
+{
+	switch (err) {
+	case MXG_OK:
+		return "success";
+	case MXG_ENOMEM:
+		return "out of memory";
+	case MXG_EINVAL:
+		return "invalid argument";
+	case MXG_ERULES:
+		return "rules file has errors";
+	case MXG_ESTORE:
+		return "tuple store unavailable";
+	case MXG_EVERSION:
+		return "API version mismatch";
+	case MXG_EIO:
+		return "cannot read file";
+	case MXG_EPERM:
+		return "unsafe permissions";
+	case MXG_ELOOKUP:
+		return "lookup could not decide";
+	default:
+		return "unknown error";
+	}
+}
+
+/* mxg_action_name: see mxgrey.h. */
+MXG_EXPORT const char *
+mxg_action_name(enum mxg_action a)
+{
+	switch (a) {
+	case MXG_ACCEPT:
+		return "accept";
+	case MXG_GREYLIST:
+		return "greylist";
+	case MXG_REJECT:
+		return "reject";
+	case MXG_TEMPFAIL:
+		return "tempfail";
+	}
+	return "unknown";
+}
+
+/* mxg_api_version: see mxgrey.h. */
+MXG_EXPORT unsigned
+mxg_api_version(void)
+{
+	return MXGREY_API_VERSION;
+}
+
+static time_t
+clock_now(const struct mxg_engine *e, time_t req_now)
+{
+	if (req_now != 0)
+		return req_now;
+	if (e->host.clock != NULL)
+		return e->host.clock(e->host.clock_ctx);
+	return time(NULL);
+}
+
+static const char *
+store_spec(const struct mxg_engine *e)
+{
+	if (e->store_override != NULL)
+		return e->store_override;
+	if (config(e)->store != NULL)
+		return config(e)->store;
+	return DEFAULT_STORE;
+}
+
+/* Open the store on first need, or again when the rules moved it. */
+static int
+store_ready(struct mxg_engine *e)
+{
+	const char *spec = store_spec(e);
+	char *copy;
+	int rc;
+
+	if (e->store != NULL && strcmp(e->store_spec, spec) == 0)
+		return MXG_OK;
+	if ((copy = strdup(spec)) == NULL)
+		return MXG_ENOMEM;
+	mxg_store_close(e->store);
+	e->store = NULL;
+	free(e->store_spec);
+	e->store_spec = copy;
+	rc = mxg_store_open(&e->store, spec, config(e)->store_hashsize,
+	    &e->log);
+	if (rc != MXG_OK)
+		e->store = NULL;
+	e->gen_known = 0;
+	return rc;
+}
+
+/* mxg_open: see mxgrey.h. */
+MXG_EXPORT int
+mxg_open(struct mxg_engine **ep, const char *rules_path,
+    const char *store_path, const struct mxg_host *host)
+{
+	struct mxg_engine *e;
+	int err = MXG_OK;
+
+	if (ep == NULL)
+		return MXG_EINVAL;
+	*ep = NULL;
+	if (host != NULL && host->api_version != MXGREY_API_VERSION)
+		return MXG_EVERSION;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return MXG_ENOMEM;
+	if (host != NULL)
+		e->host = *host;
+	e->log.fn = e->host.log;
+	e->log.ctx = e->host.log_ctx;
+	e->rules_path = strdup(rules_path ? rules_path : DEFAULT_RULES);
+	if (store_path != NULL)
+		e->store_override = strdup(store_path);
+	if (e->rules_path == NULL ||
+	    (store_path != NULL && e->store_override == NULL)) {
+		mxg_close(e);
+		return MXG_ENOMEM;
+	}
+	e->rules = mxg_rules_load(e->rules_path, &e->log, &err);
+	if (e->rules == NULL) {
+		if (err == MXG_ENOMEM) {
+			mxg_close(e);
+			return MXG_ENOMEM;
+		}
+		mxg_log(&e->log, MXG_LOG_ERR,
+		    "mxgrey: %s not loaded (%s): answering every request "
+		    "with the failure action", e->rules_path, mxg_strerror(err));
+		e->logged |= ONCE_RULES;
+		*ep = e;
+		return err;
+	}
+	*ep = e;
+	return MXG_OK;
+}
+
+/* mxg_reload: see mxgrey.h. */
+MXG_EXPORT int
+mxg_reload(struct mxg_engine *e)
+{
+	struct mxg_ruleset *rs;
+	int err = MXG_OK;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	rs = mxg_rules_load(e->rules_path, &e->log, &err);
+	if (rs == NULL) {
+		mxg_log(&e->log, MXG_LOG_ERR,
+		    "mxgrey: reload of %s failed (%s); %s", e->rules_path,
+		    mxg_strerror(err),
+		    e->rules ? "the previous rules stay in force"
+			     : "still answering with the failure action");
+		return err;
+	}
+	mxg_rules_free(e->rules);
+	e->rules = rs;
+	e->logged &= ~ONCE_RULES;
+	mxg_log(&e->log, MXG_LOG_NOTICE, "mxgrey: rules reloaded from %s",
+	    e->rules_path);
+	return MXG_OK;
+}
+
+/* mxg_request_reload: see mxgrey.h. */
+MXG_EXPORT int
+mxg_request_reload(struct mxg_engine *e)
+{
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	if ((rc = store_ready(e)) != MXG_OK)
+		return rc;
+	return e->store->ops->bump(e->store);
+}
+
+/* Once a second at most: has someone asked every engine to reload? */
+static void
+watch_generation(struct mxg_engine *e, time_t now)
+{
+	unsigned long gen;
+
+	if (e->gen_known && now == e->gen_checked)
+		return;
+	e->gen_checked = now;
+	if (store_ready(e) != MXG_OK ||
+	    e->store->ops->generation(e->store, &gen) != MXG_OK)
+		return;
+	if (e->gen_known && gen != e->generation)
+		(void)mxg_reload(e);
+	e->generation = gen;
+	e->gen_known = 1;
+}
+
+/* mxg_close: see mxgrey.h. */
+MXG_EXPORT void
+mxg_close(struct mxg_engine *e)
+{
+	if (e == NULL)
+		return;
+	mxg_rules_free(e->rules);
+	mxg_store_close(e->store);
+	free(e->store_spec);
+	free(e->rules_path);
+	free(e->store_override);
+	free(e);
+}
+
+static void
+set_text(struct mxg_verdict *v, int code, const char *ecode, const char *text)
+{
+	v->code = code;
+	snprintf(v->ecode, sizeof(v->ecode), "%s", ecode);
+	snprintf(v->text, sizeof(v->text), "%s", text);
+}
+
+/* The configured failure action, with a text that says why. */
+static void
+failure(const struct mxg_engine *e, struct mxg_verdict *v, const char *why)
+{
+	v->reason = MXG_R_FAILURE;
+	v->remaining = 0;
+	if (config(e)->fail_action == MXG_ACCEPT) {
+		v->action = MXG_ACCEPT;
+		set_text(v, 250, "2.0.0", "");
+		snprintf(v->text, sizeof(v->text), "Accepted (mxgrey: %s)",
+		    why);
+		return;
+	}
+	v->action = MXG_TEMPFAIL;
+	v->code = 451;
+	snprintf(v->ecode, sizeof(v->ecode), "4.3.0");
+	snprintf(v->text, sizeof(v->text),
+	    "Temporary failure (%s), please try again later", why);
+}
+
+static void
+log_once(struct mxg_engine *e, unsigned bit, const char *what, const char *why)
+{
+	if (e->logged & bit)
+		return;
+	e->logged |= bit;
+	mxg_log(&e->log, MXG_LOG_ERR, "mxgrey: %s: %s", what, why);
+}
+
+/* Strip <> and blanks without copying more than fits. */
+static const char *
+bare(const char *a, char *buf, size_t size)
+{
+	size_t n;
+
+	if (a == NULL)
+		return "";
+	while (*a == ' ' || *a == '\t')
+		a++;
+	if (*a != '<')
+		return a;
+	a++;
+	n = strnlen(a, size);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '>')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+static void
+trace(const struct mxg_eval *ev, const char *line)
+{
+	if (ev->trace != NULL)
+		ev->trace(ev->trace_ctx, line);
+}
+
+static void
+greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
+    const struct mxg_match *m, struct mxg_verdict *v)
+{
+	long left = v->remaining;
+
+	v->action = MXG_GREYLIST;
+	v->code = m->code ? m->code : 451;
+	snprintf(v->ecode, sizeof(v->ecode), "%s",
+	    m->ecode ? m->ecode : "4.7.1");
+	if (m->msg != NULL) {
+		mxg_fmt_expand(m->msg, ev, v->text, sizeof(v->text));
+	} else if (config(e)->flags & MXG_CF_QUIET) {
+		snprintf(v->text, sizeof(v->text),
+		    "Greylisting in action, please come back later");
+	} else {
+		snprintf(v->text, sizeof(v->text),
+		    "Greylisting in action, please come back in "
+		    "%02ld:%02ld:%02ld",
+		    left / 3600, (left / 60) % 60, left % 60);
+	}
+}
+
+static int
+decide(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v, int dryrun, void (*tr)(void *, const char *),
+    void *tr_ctx)
+{
+	const struct mxg_config *cf;
+	struct mxg_eval ev;
+	struct mxg_match m;
+	struct mxg_tuple t;
+	struct mxg_grey_params gp;
+	struct mxg_grey_result gr;
+	char sbuf[MXG_ADDR_MAX + 1], rbuf[MXG_ADDR_MAX + 1], line[768];
+	int rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.now = clock_now(e, req->now);
+	if (!dryrun)
+		watch_generation(e, ev.now);
+	if (e->rules == NULL) {
+		failure(e, v, "rules not loaded");
+		log_once(e, ONCE_RULES, e->rules_path,
+		    "no rules loaded, answering with the failure action");
+		return MXG_ERULES;
+	}
+	cf = mxg_rules_config(e->rules);
+	ev.req = req;
+	ev.log = e->log;
+	ev.trace = tr;
+	ev.trace_ctx = tr_ctx;
+	if (req->client_addr == NULL ||
+	    mxg_ip_parse(req->client_addr, &ev.ip) != 0) {
+		failure(e, v, "malformed client address");
+		log_once(e, ONCE_BADREQ, "malformed request",
+		    "unparsable client address");
+		return MXG_EINVAL;
+	}
+	ev.sender = bare(req->sender, sbuf, sizeof(sbuf));
+	ev.rcpt = bare(req->rcpt, rbuf, sizeof(rbuf));
+
+	rc = mxg_rules_eval(e->rules, MXG_STAGE_RCPT, &ev, &m);
+	if (rc == MXG_ELOOKUP) {
+		failure(e, v, m.undecided ? m.undecided : "lookup failed");
+		log_once(e, ONCE_LOOKUP, "lookup could not decide",
+		    v->text);
+		v->rule_line = m.line;
+		return rc;
+	}
+	if (rc != MXG_OK) {
+		failure(e, v, mxg_strerror(rc));
+		return rc;
+	}
+	e->logged &= ~ONCE_LOOKUP;
+	v->rule_line = m.line;
+	switch (m.action) {
+	case MXG_RA_WHITELIST:
+		v->action = MXG_ACCEPT;
+		v->reason = MXG_R_WHITELIST;
+		set_text(v, 250, "2.1.5", "Ok (whitelisted)");
+		return MXG_OK;
+	case MXG_RA_BLACKLIST:
+		v->action = MXG_REJECT;
+		v->reason = MXG_R_BLACKLIST;
+		v->code = m.code ? m.code : 550;
+		snprintf(v->ecode, sizeof(v->ecode), "%s",
+		    m.ecode ? m.ecode : "5.7.1");
+		if (m.msg != NULL)
+			mxg_fmt_expand(m.msg, &ev, v->text, sizeof(v->text));
+		else
+			snprintf(v->text, sizeof(v->text), "Go away!");
+		return MXG_OK;
+	case MXG_RA_NONE:	/* milter-greylist: no match greylists */
+	case MXG_RA_GREYLIST:
+		break;
+	}
+
+	if (mxg_tuple_make(&t, &ev.ip, cf->subnetmatch, cf->subnetmatch6,
+	    ev.sender, ev.rcpt) != 0) {
+		failure(e, v, "malformed address");
+		log_once(e, ONCE_BADREQ, "malformed request",
+		    "sender or recipient too long or with control characters");
+		return MXG_EINVAL;
+	}
+	gp.delay = m.delay >= 0 ? m.delay : cf->delay;
+	gp.autowhite = m.autowhite >= 0 ? m.autowhite : cf->autowhite;
+	gp.timeout = cf->timeout;
+	gp.lazyaw = (cf->flags & MXG_CF_LAZYAW) != 0;
+	gp.dryrun = dryrun;
+	if ((rc = store_ready(e)) != MXG_OK ||
+	    (rc = e->store->ops->decide(e->store, &t, &gp, ev.now, &gr)) !=
+		MXG_OK) {
+		failure(e, v, "greylist store unavailable");
+		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
+	}
+	v->reason = gr.reason;
+	if (gr.reason == MXG_R_NEW || gr.reason == MXG_R_EARLY) {
+		v->remaining = gr.remaining;
+		ev.remaining = gr.remaining;
+		greylist_text(e, &ev, &m, v);
+		if (!dryrun)
+			mxg_log(&e->log, MXG_LOG_INFO,
+			    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: "
+			    "greylisted, %lds left (rule line %u)",
+			    gr.reason == MXG_R_NEW ? "new" : "early",
+			    t.sender, t.rcpt, req->client_addr, gr.remaining,
+			    m.line);
+	} else {
+		v->action = MXG_ACCEPT;
+		v->autowhite_until = gr.autowhite_until;
+		set_text(v, 250, "2.1.5",
+		    gr.reason == MXG_R_PASSED ? "Ok (greylist passed)"
+					      : "Ok (autowhitelisted)");
+	}
+	if (tr != NULL) {
+		snprintf(line, sizeof(line),
+		    "store: tuple %s/%d <%s> <%s>: %s", req->client_addr,
+		    t.prefix, t.sender, t.rcpt,
+		    gr.reason == MXG_R_NEW	 ? "first seen"
+			: gr.reason == MXG_R_EARLY ? "retry before the delay"
+			: gr.reason == MXG_R_PASSED ? "delay passed"
+						    : "autowhitelisted");
+		trace(&ev, line);
+	}
+	return MXG_OK;
+}
+
+static int
+check_args(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v)
+{
+	if (v == NULL)
+		return MXG_EINVAL;
+	memset(v, 0, sizeof(*v));
+	if (e == NULL || req == NULL) {
+		v->action = MXG_TEMPFAIL;
+		v->reason = MXG_R_FAILURE;
+		set_text(v, 451, "4.3.0", "Temporary failure (no engine)");
+		return MXG_EINVAL;
+	}
+	return MXG_OK;
+}
+
+/* mxg_check: see mxgrey.h. */
+MXG_EXPORT int
+mxg_check(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v)
+{
+	int rc;
+
+	if ((rc = check_args(e, req, v)) != MXG_OK)
+		return rc;
+	return decide(e, req, v, 0, NULL, NULL);
+}
+
+/* mxg_explain: see mxgrey.h. */
+MXG_EXPORT int
+mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_verdict *v, void (*tr)(void *ctx, const char *line), void *ctx)
+{
+	int rc;
+
+	if ((rc = check_args(e, req, v)) != MXG_OK)
+		return rc;
+	return decide(e, req, v, 1, tr, ctx);
+}
+
+/* Store walks for dump, purge and stats. */
+struct walk {
+	time_t now;
+	unsigned long removed;
+	struct mxg_stats *st;
+	void (*fn)(void *ctx, const char *line);
+	void *ctx;
+};
+
+static int
+purge_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+
+	if (en->rec.expire > w->now)
+		return 0;
+	w->removed++;
+	return 1;
+}
+
+static int
+count_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+
+	if (en->rec.expire <= w->now)
+		w->st->expired++;
+	else if (en->rec.state == MXG_REC_AUTOWHITE)
+		w->st->autowhite++;
+	else
+		w->st->pending++;
+	return 0;
+}
+
+static int
+dump_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+	char ip[MXG_IP_STRLEN], date[32], line[1024];
+	time_t when = (time_t)en->rec.until;
+	struct tm tm;
+
+	if (en->rec.expire <= w->now)
+		return 0;
+	mxg_ip_format(&en->tuple.ip, ip, sizeof(ip));
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		date[0] = '\0';
+	if (en->kind == MXG_KEY_IP)
+		snprintf(line, sizeof(line), "%s\t<>\t<>\t%lld AUTO # %s",
+		    ip, (long long)en->rec.until, date);
+	else
+		snprintf(line, sizeof(line), "%s\t<%s>\t<%s>\t%lld %s# %s",
+		    ip, en->tuple.sender, en->tuple.rcpt,
+		    (long long)en->rec.until,
+		    en->rec.state == MXG_REC_AUTOWHITE ? "AUTO " : "", date);
+	w->fn(w->ctx, line);
+	return 0;
+}
+
+static int
+walk_store(struct mxg_engine *e, int (*fn)(void *, const struct mxg_store_entry *),
+    struct walk *w)
+{
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	if ((rc = store_ready(e)) != MXG_OK)
+		return rc;
+	return e->store->ops->iterate(e->store, fn, w);
+}
+
+/* mxg_dump: see mxgrey.h. */
+MXG_EXPORT int
+mxg_dump(struct mxg_engine *e, time_t now,
+    void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	struct walk w = { .fn = fn, .ctx = ctx };
+
+	if (e == NULL || fn == NULL)
+		return MXG_EINVAL;
+	w.now = clock_now(e, now);
+	fn(ctx, "# mxgrey store dump (milter-greylist format)");
+	fn(ctx, "# ip\t<sender>\t<rcpt>\tuntil [AUTO] # date (UTC)");
+	return walk_store(e, dump_one, &w);
+}
+
+/* mxg_purge: see mxgrey.h. */
+MXG_EXPORT int
+mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed)
+{
+	struct walk w = { 0 };
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	w.now = clock_now(e, now);
+	rc = walk_store(e, purge_one, &w);
+	if (removed != NULL)
+		*removed = w.removed;
+	return rc;
+}
+
+/* mxg_stats: see mxgrey.h. */
+MXG_EXPORT int
+mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st)
+{
+	struct walk w = { 0 };
+	int rc;
+
+	if (e == NULL || st == NULL)
+		return MXG_EINVAL;
+	memset(st, 0, sizeof(*st));
+	w.now = clock_now(e, now);
+	w.st = st;
+	if ((rc = walk_store(e, count_one, &w)) != MXG_OK)
+		return rc;
+	return e->store->ops->generation(e->store, &st->generation);
+}

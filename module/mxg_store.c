@@ -1,0 +1,37 @@
+/*
+ * mxg_store.c: pick the store backend from its spec.
+ */
+#include <string.h>
+
+#include "mxg_store.h"
+
+/* TEMPORARY until mxg_store_redis.c lands: weak, so the build links. */
+#pragma weak mxg_store_redis_open
+
+/* mxg_store_open: see mxg_store.h. */
+int
+mxg_store_open(struct mxg_store **sp, const char *spec, unsigned long hashsize,
+    const struct mxg_log *log)
+{
+	if (spec == NULL || *spec == '\0') {
+		mxg_log(log, MXG_LOG_ERR, "mxgrey: empty store name");
+		return MXG_ESTORE;
+	}
+	if (strncmp(spec, "redis://", 8) == 0) {
+		if (mxg_store_redis_open == NULL) {
+			mxg_log(log, MXG_LOG_ERR,
+			    "mxgrey: store %s: redis backend not built", spec);
+			return MXG_ESTORE;
+		}
+		return mxg_store_redis_open(sp, spec, log);
+	}
+	return mxg_store_tdb_open(sp, spec, hashsize, log);
+}
+
+/* mxg_store_close: see mxg_store.h. */
+void
+mxg_store_close(struct mxg_store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}

@@ -1,0 +1,290 @@
+/*
+ * mxgreyctl: test a rules file, decide or explain one tuple, and look
+ * after the store (dump, purge, stats, reload) from the shell.
+ *
+ * mxgreyctl [-v] [-f RULES] [-s STORE] COMMAND [options]
+ * Exit: 0 ok / any decision, 1 rules invalid (test), 2 error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxgrey.h"
+
+struct ctl {
+	const char *rules;
+	const char *store;
+	int verbose;
+	int test_mode;	/* `test`: only the parser's located messages */
+};
+
+static void
+log_stderr(void *ctx, int level, const char *msg)
+{
+	const struct ctl *c = ctx;
+
+	if (level > MXG_LOG_WARNING && !c->verbose)
+		return;
+	if (c->test_mode && strncmp(msg, "mxgrey: ", 8) == 0 && !c->verbose)
+		return;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+print_line(void *ctx, const char *line)
+{
+	FILE *f = ctx;
+
+	fprintf(f, "%s\n", line);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: mxgreyctl [-v] [-f rules] [-s store] command\n"
+	    "  test\n"
+	    "  check   --ip IP --from ADDR --rcpt ADDR [--helo NAME]\n"
+	    "          [--hostname NAME] [--auth ID] [--tls] [--now EPOCH]\n"
+	    "  explain (same options as check)\n"
+	    "  dump [--now EPOCH]\n"
+	    "  purge [--now EPOCH]\n"
+	    "  stats [--now EPOCH]\n"
+	    "  reload\n");
+	exit(2);
+}
+
+static long long
+parse_epoch(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0) {
+		fprintf(stderr, "mxgreyctl: --now: not a positive epoch: %s\n",
+		    s);
+		exit(2);
+	}
+	return v;
+}
+
+enum { O_IP = 1, O_FROM, O_RCPT, O_HELO, O_HOSTNAME, O_AUTH, O_TLS, O_NOW };
+
+static const struct option long_opts[] = {
+	{ "ip", required_argument, NULL, O_IP },
+	{ "from", required_argument, NULL, O_FROM },
+	{ "rcpt", required_argument, NULL, O_RCPT },
+	{ "helo", required_argument, NULL, O_HELO },
+	{ "hostname", required_argument, NULL, O_HOSTNAME },
+	{ "auth", required_argument, NULL, O_AUTH },
+	{ "tls", no_argument, NULL, O_TLS },
+	{ "now", required_argument, NULL, O_NOW },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parse the command's own options into req; returns the --now value. */
+static time_t
+parse_request(int argc, char **argv, struct mxg_request *req, int need_tuple)
+{
+	int ch;
+
+	memset(req, 0, sizeof(*req));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case O_IP:
+			req->client_addr = optarg;
+			break;
+		case O_FROM:
+			req->sender = optarg;
+			break;
+		case O_RCPT:
+			req->rcpt = optarg;
+			break;
+		case O_HELO:
+			req->helo = optarg;
+			break;
+		case O_HOSTNAME:
+			req->client_name = optarg;
+			break;
+		case O_AUTH:
+			req->auth_id = optarg;
+			break;
+		case O_TLS:
+			req->tls = 1;
+			break;
+		case O_NOW:
+			req->now = (time_t)parse_epoch(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (need_tuple && (req->client_addr == NULL || req->sender == NULL ||
+	    req->rcpt == NULL)) {
+		fprintf(stderr, "mxgreyctl: --ip, --from and --rcpt are "
+				"required\n");
+		exit(2);
+	}
+	req->rcpt_count = 1;
+	return req->now;
+}
+
+static int
+open_engine(struct ctl *c, struct mxg_engine **ep)
+{
+	struct mxg_host host = { 0 };
+	int rc;
+
+	host.api_version = MXGREY_API_VERSION;
+	host.log = log_stderr;
+	host.log_ctx = c;
+	rc = mxg_open(ep, c->rules, c->store, &host);
+	if (rc != MXG_OK && *ep == NULL)
+		fprintf(stderr, "mxgreyctl: cannot open engine: %s\n",
+		    mxg_strerror(rc));
+	return rc;
+}
+
+static int
+cmd_test(struct ctl *c)
+{
+	struct mxg_engine *e = NULL;
+	int rc;
+
+	c->test_mode = 1;
+	rc = open_engine(c, &e);
+	mxg_close(e);
+	if (rc == MXG_OK) {
+		printf("%s: ok\n", c->rules ? c->rules : "default rules");
+		return 0;
+	}
+	return rc == MXG_ERULES || rc == MXG_EIO ? 1 : 2;
+}
+
+static void
+print_verdict(const struct mxg_verdict *v)
+{
+	printf("%s %d %s %s\n", mxg_action_name(v->action), v->code,
+	    v->ecode, v->text);
+}
+
+static int
+cmd_check(struct ctl *c, int argc, char **argv, int explain)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_request req;
+	struct mxg_verdict v;
+	int rc;
+
+	parse_request(argc, argv, &req, 1);
+	if (open_engine(c, &e) != MXG_OK) {
+		mxg_close(e);
+		return 2;
+	}
+	if (explain)
+		rc = mxg_explain(e, &req, &v, print_line, stdout);
+	else
+		rc = mxg_check(e, &req, &v);
+	print_verdict(&v);
+	if (v.rule_line != 0 && explain)
+		printf("decided by rules line %u\n", v.rule_line);
+	mxg_close(e);
+	if (rc != MXG_OK) {
+		fprintf(stderr, "mxgreyctl: %s\n", mxg_strerror(rc));
+		return 2;
+	}
+	return 0;
+}
+
+static int
+cmd_store(struct ctl *c, const char *cmd, int argc, char **argv)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_request req;
+	struct mxg_stats st;
+	unsigned long removed = 0;
+	time_t now;
+	int rc;
+
+	now = parse_request(argc, argv, &req, 0);
+	if (open_engine(c, &e) != MXG_OK) {
+		mxg_close(e);
+		return 2;
+	}
+	if (strcmp(cmd, "dump") == 0) {
+		rc = mxg_dump(e, now, print_line, stdout);
+	} else if (strcmp(cmd, "purge") == 0) {
+		rc = mxg_purge(e, now, &removed);
+		if (rc == MXG_OK)
+			printf("purged %lu expired records\n", removed);
+	} else if (strcmp(cmd, "stats") == 0) {
+		rc = mxg_stats(e, now, &st);
+		if (rc == MXG_OK)
+			printf("pending %lu\nautowhite %lu\nexpired %lu\n"
+			       "generation %lu\n",
+			    st.pending, st.autowhite, st.expired,
+			    st.generation);
+	} else {
+		rc = mxg_request_reload(e);
+		if (rc == MXG_OK)
+			printf("reload requested\n");
+	}
+	mxg_close(e);
+	if (rc != MXG_OK) {
+		fprintf(stderr, "mxgreyctl: %s: %s\n", cmd, mxg_strerror(rc));
+		return 2;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { 0 };
+	const char *cmd;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "+f:s:v")) != -1) {
+		switch (ch) {
+		case 'f':
+			c.rules = optarg;
+			break;
+		case 's':
+			c.store = optarg;
+			break;
+		case 'v':
+			c.verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (mxg_api_version() != MXGREY_API_VERSION) {
+		fprintf(stderr, "mxgreyctl: library API %u, built for %u\n",
+		    mxg_api_version(), MXGREY_API_VERSION);
+		return 2;
+	}
+	cmd = argv[0];
+	if (strcmp(cmd, "test") == 0 && argc == 1)
+		return cmd_test(&c);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&c, argc, argv, 0);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_check(&c, argc, argv, 1);
+	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "purge") == 0 ||
+	    strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0)
+		return cmd_store(&c, cmd, argc, argv);
+	usage();
+	return 2;
+}
