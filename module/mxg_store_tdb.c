@@ -111,9 +111,14 @@ attach(struct tdb_store *s)
 		s->failing = 1;
 		return rc;
 	}
+	/* O_CREAT only when absent: tdb would overwrite an alien file */
 	created = stat(s->path, &st) != 0;
 	s->tdb = tdb_open(s->path, (int)s->hashsize,
-	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR | O_CREAT, 0660);
+	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH,
+	    created ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0660);
+	if (s->tdb == NULL && created && errno == EEXIST)	/* a race */
+		s->tdb = tdb_open(s->path, (int)s->hashsize,
+		    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR, 0660);
 	if (s->tdb == NULL)
 		return fail_once(s, "cannot open");
 	if (created)

@@ -1,0 +1,293 @@
+/*
+ * test_store_tdb.c: the tdb store: time travel through the store, many
+ * processes on overlapping tuples (no lost update), a handle opened
+ * before fork, permissions and unusable paths.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+
+#include "mxg_test.h"
+#include "mxg_store.h"
+
+static const struct mxg_grey_params P = { .delay = 1800, .autowhite = 86400,
+	.timeout = 432000 };
+
+static char path[1024];
+static int errors_logged;
+
+static void
+count_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	if (level <= MXG_LOG_ERR)
+		errors_logged++;
+}
+
+static const struct mxg_log LOG = { count_log, NULL };
+
+static struct mxg_store *
+fresh_store(const char *name)
+{
+	struct mxg_store *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.tdb", mxg_test_dir("store_tdb"),
+	    name);
+	unlink(path);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 1021, &LOG), MXG_OK);
+	return s;
+}
+
+static void
+tuple(struct mxg_tuple *t, const char *ip, const char *from, const char *to)
+{
+	struct mxg_ip a;
+
+	ck_assert_int_eq(mxg_ip_parse(ip, &a), 0);
+	ck_assert_int_eq(mxg_tuple_make(t, &a, 32, 64, from, to), 0);
+}
+
+static enum mxg_reason
+decide(struct mxg_store *s, const struct mxg_tuple *t,
+    const struct mxg_grey_params *p, time_t now, long *left)
+{
+	struct mxg_grey_result r;
+
+	ck_assert_int_eq(s->ops->decide(s, t, p, now, &r), MXG_OK);
+	if (left != NULL)
+		*left = r.remaining;
+	return r.reason;
+}
+
+START_TEST(time_travel)
+{
+	struct mxg_store *s = fresh_store("travel");
+	struct mxg_tuple t, other;
+	struct mxg_grey_params dry = P;
+	long left;
+
+	tuple(&t, "192.0.2.1", "<a@example.org>", "<b@example.net>");
+	tuple(&other, "192.0.2.1", "a@example.org", "c@example.net");
+	ck_assert_int_eq(decide(s, &t, &P, 1000, &left), MXG_R_NEW);
+	ck_assert_int_eq(left, 1800);
+	ck_assert_int_eq(decide(s, &t, &P, 1500, &left), MXG_R_EARLY);
+	ck_assert_int_eq(left, 1300);
+	/* another recipient is another tuple */
+	ck_assert_int_eq(decide(s, &other, &P, 1500, NULL), MXG_R_NEW);
+	/* dry run: decides but writes nothing */
+	dry.dryrun = 1;
+	ck_assert_int_eq(decide(s, &t, &dry, 2800, NULL), MXG_R_PASSED);
+	ck_assert_int_eq(decide(s, &t, &dry, 2800, NULL), MXG_R_PASSED);
+	ck_assert_int_eq(decide(s, &t, &P, 2800, NULL), MXG_R_PASSED);
+	ck_assert_int_eq(decide(s, &t, &P, 2900, NULL), MXG_R_AUTOWHITE);
+	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399, NULL),
+	    MXG_R_AUTOWHITE);
+	/* slid forward by the last hit */
+	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399 + 86399, NULL),
+	    MXG_R_AUTOWHITE);
+	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399 * 2 + 86400, NULL),
+	    MXG_R_NEW);
+	mxg_store_close(s);
+}
+END_TEST
+
+START_TEST(lazyaw_per_ip)
+{
+	struct mxg_store *s = fresh_store("lazyaw");
+	struct mxg_grey_params p = P;
+	struct mxg_tuple t, other;
+
+	p.lazyaw = 1;
+	tuple(&t, "198.51.100.7", "a@example.org", "b@example.net");
+	tuple(&other, "198.51.100.7", "x@example.com", "y@example.net");
+	ck_assert_int_eq(decide(s, &t, &p, 100, NULL), MXG_R_NEW);
+	ck_assert_int_eq(decide(s, &other, &p, 100, NULL), MXG_R_NEW);
+	ck_assert_int_eq(decide(s, &t, &p, 2000, NULL), MXG_R_PASSED);
+	/* the whole IP is now autowhite, other tuples included */
+	ck_assert_int_eq(decide(s, &other, &p, 2001, NULL), MXG_R_AUTOWHITE);
+	tuple(&other, "198.51.100.7", "new@example.com", "z@example.net");
+	ck_assert_int_eq(decide(s, &other, &p, 2002, NULL), MXG_R_AUTOWHITE);
+	mxg_store_close(s);
+}
+END_TEST
+
+struct sum {
+	unsigned long hits, records;
+};
+
+static int
+add_hits(void *arg, const struct mxg_store_entry *e)
+{
+	struct sum *sum = arg;
+
+	sum->hits += e->rec.hits;
+	sum->records++;
+	return 0;
+}
+
+#define WORKERS		8
+#define PER_WORKER	100000
+#define TUPLES		50
+
+/*
+ * 8 processes x 100k decisions on 50 shared tuples, with the store opened
+ * (and used) before fork: every decision counted exactly once.
+ */
+START_TEST(many_processes_no_lost_update)
+{
+	struct mxg_store *s = fresh_store("hammer");
+	struct mxg_grey_params p = P;
+	struct mxg_tuple t[TUPLES];
+	struct sum sum = { 0, 0 };
+	char from[64];
+	pid_t pids[WORKERS];
+
+	p.delay = 1000000;	/* everything stays pending: hits count */
+	p.timeout = 2000000;
+	for (int i = 0; i < TUPLES; i++) {
+		snprintf(from, sizeof(from), "s%d@example.org", i);
+		tuple(&t[i], i % 2 ? "192.0.2.1" : "2001:db8::1", from,
+		    "rcpt@example.net");
+	}
+	/* used in the parent: children must not share this handle */
+	decide(s, &t[0], &p, 10, NULL);
+	for (int w = 0; w < WORKERS; w++) {
+		pids[w] = fork();
+		ck_assert_int_ge(pids[w], 0);
+		if (pids[w] == 0) {
+			struct mxg_grey_result r;
+			int bad = 0;
+
+			for (int i = 0; i < PER_WORKER; i++)
+				if (s->ops->decide(s, &t[(i * 7 + w) % TUPLES],
+					&p, 20, &r) != MXG_OK)
+					bad++;
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int w = 0; w < WORKERS; w++) {
+		int st;
+
+		ck_assert_int_eq(waitpid(pids[w], &st, 0), pids[w]);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	ck_assert_int_eq(s->ops->iterate(s, add_hits, &sum), MXG_OK);
+	ck_assert_uint_eq(sum.records, TUPLES);
+	ck_assert_uint_eq(sum.hits, 1 + (unsigned long)WORKERS * PER_WORKER);
+	mxg_store_close(s);
+}
+END_TEST
+
+static int
+expire_all(void *arg, const struct mxg_store_entry *e)
+{
+	(void)arg;
+	(void)e;
+	return 1;
+}
+
+START_TEST(generation_put_iterate)
+{
+	struct mxg_store *s = fresh_store("gen");
+	struct mxg_store_entry e;
+	struct sum sum = { 0, 0 };
+	unsigned long gen = 99;
+
+	ck_assert_int_eq(s->ops->generation(s, &gen), MXG_OK);
+	ck_assert_uint_eq(gen, 0);
+	ck_assert_int_eq(s->ops->bump(s), MXG_OK);
+	ck_assert_int_eq(s->ops->bump(s), MXG_OK);
+	ck_assert_int_eq(s->ops->generation(s, &gen), MXG_OK);
+	ck_assert_uint_eq(gen, 2);
+	memset(&e, 0, sizeof(e));
+	e.kind = MXG_KEY_TUPLE;
+	tuple(&e.tuple, "10.1.2.3", "a@b", "c@d");
+	e.rec.state = MXG_REC_AUTOWHITE;
+	e.rec.until = e.rec.expire = 5000;
+	e.rec.hits = 3;
+	ck_assert_int_eq(s->ops->put(s, &e), MXG_OK);
+	ck_assert_int_eq(decide(s, &e.tuple, &P, 4000, NULL), MXG_R_AUTOWHITE);
+	/* the generation key is not a record */
+	ck_assert_int_eq(s->ops->iterate(s, add_hits, &sum), MXG_OK);
+	ck_assert_uint_eq(sum.records, 1);
+	ck_assert_uint_eq(sum.hits, 4);
+	ck_assert_int_eq(s->ops->iterate(s, expire_all, NULL), MXG_OK);
+	sum.records = 0;
+	ck_assert_int_eq(s->ops->iterate(s, add_hits, &sum), MXG_OK);
+	ck_assert_uint_eq(sum.records, 0);
+	mxg_store_close(s);
+}
+END_TEST
+
+START_TEST(unusable_paths)
+{
+	struct mxg_store *s = NULL;
+	struct mxg_tuple t;
+	struct mxg_grey_result r;
+	char dir[600];
+
+	tuple(&t, "10.1.2.3", "a@b", "c@d");
+	/* missing directory: a clear error, logged once, no crash */
+	errors_logged = 0;
+	ck_assert_int_eq(mxg_store_tdb_open(&s, "/nonexistent/dir/x.tdb", 0,
+			     &LOG), MXG_OK);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_ESTORE);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 11, &r), MXG_ESTORE);
+	ck_assert_int_ge(errors_logged, 1);
+	mxg_store_close(s);
+	/* world-writable store directory: refused */
+	snprintf(dir, sizeof(dir), "%s/open", mxg_test_dir("store_tdb"));
+	mkdir(dir, 0777);
+	chmod(dir, 0777);
+	snprintf(path, sizeof(path), "%s/x.tdb", dir);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_EPERM);
+	mxg_store_close(s);
+	/* world-writable store file: refused */
+	chmod(dir, 0750);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_OK);
+	mxg_store_close(s);
+	{
+		struct stat st;
+
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert_int_eq(st.st_mode & 0777, 0660);
+	}
+	chmod(path, 0666);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_EPERM);
+	mxg_store_close(s);
+	/* a file that is not a tdb */
+	chmod(path, 0640);
+	{
+		FILE *f = fopen(path, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fputs("this is not a tdb file at all, just text\n", f);
+		fclose(f);
+	}
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_ESTORE);
+	mxg_store_close(s);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("store_tdb");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, time_travel);
+	tcase_add_test(tc, lazyaw_per_ip);
+	tcase_add_test(tc, many_processes_no_lost_update);
+	tcase_add_test(tc, generation_put_iterate);
+	tcase_add_test(tc, unusable_paths);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+MXG_TEST_MAIN
