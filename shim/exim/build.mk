@@ -1,0 +1,37 @@
+# shim/exim: mxgrey_exim.so, loaded by Exim through ${dlfunc} (RCPT ACL)
+# and local_scan_path (end of DATA). Links the static engine, so the .so
+# stands alone; exports only the entry points (mxgrey_exim.map). Needs
+# Exim's local_scan.h (Debian: exim4-dev); without it nothing is built
+# and the Exim tests skip.
+EXIM_INC	?= /usr/include/exim4
+EXIM_CORE_OBJS	= shim/exim/mxg_exim_args.o shim/exim/mxg_exim_result.o \
+		  shim/exim/mxg_exim_engine.o shim/exim/mxg_exim_rcpt.o
+EXIM_GLUE_OBJS	= shim/exim/mxgrey_exim.o shim/exim/mxgrey_local_scan.o
+EXIM_SO		= shim/exim/mxgrey_exim.so
+
+$(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS): \
+    $(srcdir)/shim/exim/mxg_exim.h
+# Exim's header is not ours to warn about: -isystem.
+$(EXIM_GLUE_OBJS): CPPFLAGS += -isystem $(EXIM_INC)
+
+ifneq ($(wildcard $(EXIM_INC)/local_scan.h),)
+PROGRAMS	+= $(EXIM_SO)
+INSTALL_EXTRA	+= ; $(INSTALL) -d $(DESTDIR)$(libdir)/mxgrey && \
+		  $(INSTALL) -m 644 $(EXIM_SO) $(DESTDIR)$(libdir)/mxgrey/
+endif
+
+$(EXIM_SO): $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(LIBMXGREY_A) \
+    $(srcdir)/shim/exim/mxgrey_exim.map
+	$(CC) -shared -Wl,--version-script=$(srcdir)/shim/exim/mxgrey_exim.map \
+	    -Wl,--exclude-libs,ALL -Wl,-z,relro,-z,now -o $@ \
+	    $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(ENGINE_LIBS) $(ALL_LDFLAGS)
+
+# Unit test of the shim's plain-C core (no Exim needed).
+CHECK_PROGRAMS	+= shim/exim/t_exim.t
+shim/exim/t_exim.t: $(srcdir)/shim/exim/t_exim.c $(EXIM_CORE_OBJS) \
+    $(LIBMXGREY_A) $(srcdir)/tests/unit/mxg_test.h
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(srcdir)/tests/unit \
+	    -Wno-pedantic -o $@ $< $(EXIM_CORE_OBJS) $(ENGINE_LIBS) \
+	    $(CHECK_LIBS) $(ALL_LDFLAGS)
+
+INTEGRATION	+= $(sort $(wildcard $(srcdir)/tests/integration/exim_*.sh))

@@ -1,0 +1,54 @@
+/*
+ * mxgrey_exim.c: the ${dlfunc} entry point Exim calls at RCPT time, and
+ * the bridge from the engine's log callback to Exim's log_write(). The
+ * only shim file besides mxgrey_local_scan.c that sees Exim's API.
+ *
+ *   warn set acl_m_grey = ${dlfunc{/usr/lib/mxgrey/mxgrey_exim.so}\
+ *       {mxgrey_rcpt}{$sender_host_address}{$sender_helo_name}\
+ *       {$sender_address}{$local_part@$domain}{config=/etc/mxgrey.conf}}
+ */
+#define DLFUNC_IMPL
+#include <local_scan.h>
+
+#include "mxg_exim.h"
+
+#define MXG_EXIM_PUBLIC __attribute__((visibility("default")))
+
+int mxgrey_rcpt(uschar **yield, int argc, uschar *argv[]) MXG_EXIM_PUBLIC;
+
+/* Engine log lines go to Exim's main log; errors also to its panic log. */
+static void
+exim_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	log_write(0, level <= MXG_LOG_ERR ? LOG_MAIN | LOG_PANIC : LOG_MAIN,
+	    "%s", msg);
+}
+
+static const struct mxg_host host = {
+	.api_version = MXGREY_API_VERSION,
+	.log = exim_log,
+};
+
+const struct mxg_host *
+mxg_exim_host(void)
+{
+	return &host;
+}
+
+/*
+ * mxgrey_rcpt: ${dlfunc} entry. Always returns OK with a result string in
+ * *yield ("accept", "defer CODE ECODE TEXT", "reject CODE ECODE TEXT",
+ * then a tab and details): Exim 4.96 turns DEFER/ERROR into a generic 451
+ * with a panic-log line and treats FAIL_FORCED as true in `condition`.
+ * The string is in Exim's store, freed with the expansion.
+ */
+int
+mxgrey_rcpt(uschar **yield, int argc, uschar *argv[])
+{
+	char out[MXG_EXIM_RESULT_MAX];
+
+	mxg_exim_rcpt(argc, (char *const *)argv, &host, out, sizeof(out));
+	*yield = string_copy((const uschar *)out);
+	return OK;
+}

@@ -1,0 +1,308 @@
+/*
+ * t_exim.c: unit tests of the Exim shim's plain-C core: ${dlfunc}
+ * argument parsing, the result string, and one whole RCPT decision
+ * through the per-process engine (no Exim needed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxg_test.h"
+#include "mxg_exim.h"
+
+static char logged[4096];
+
+static void
+capture(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	snprintf(logged + strlen(logged), sizeof(logged) - strlen(logged),
+	    "%s\n", msg);
+}
+
+static const struct mxg_host host = {
+	.api_version = MXGREY_API_VERSION,
+	.log = capture,
+};
+
+static int
+parse(int argc, char **argv, char *err)
+{
+	struct mxg_exim_args a;
+
+	return mxg_exim_args_parse(&a, argc, argv, err, 256);
+}
+
+START_TEST(args_fixed)
+{
+	char *argv[] = { "192.0.2.1", "", "", "bob@example.org" };
+	struct mxg_exim_args a;
+	char err[256];
+
+	ck_assert_int_eq(
+	    mxg_exim_args_parse(&a, 4, argv, err, sizeof(err)), MXG_OK);
+	ck_assert_str_eq(a.req.client_addr, "192.0.2.1");
+	ck_assert_ptr_null(a.req.helo);
+	ck_assert_str_eq(a.req.sender, ""); /* the null sender */
+	ck_assert_str_eq(a.req.rcpt, "bob@example.org");
+	ck_assert_ptr_null(a.config);
+	ck_assert_ptr_null(a.store);
+	ck_assert_int_eq(a.req.tls, 0);
+	ck_assert_uint_eq(a.req.nmacros, 0);
+}
+END_TEST
+
+START_TEST(args_missing)
+{
+	char *argv[] = { "192.0.2.1", "h", "a@b", "c@d" };
+	char err[256];
+	int n;
+
+	for (n = 0; n < 4; n++) {
+		ck_assert_int_eq(parse(n, argv, err), MXG_EINVAL);
+		ck_assert_ptr_nonnull(strstr(err, "is missing"));
+	}
+	ck_assert_int_eq(parse(-1, argv, err), MXG_EINVAL);
+	ck_assert_int_eq(parse(4, NULL, err), MXG_EINVAL);
+}
+END_TEST
+
+START_TEST(args_empty)
+{
+	char *a1[] = { "", "h", "a@b", "c@d" };
+	char *a4[] = { "192.0.2.1", "h", "a@b", "" };
+	char err[256];
+
+	ck_assert_int_eq(parse(4, a1, err), MXG_EINVAL);
+	ck_assert_str_eq(err, "argument 1 (client address) is empty");
+	ck_assert_int_eq(parse(4, a4, err), MXG_EINVAL);
+	ck_assert_str_eq(err, "argument 4 (recipient) is empty");
+}
+END_TEST
+
+START_TEST(args_too_long)
+{
+	char *big = malloc(100 * 1024 + 1);
+	char *argv[5] = { "192.0.2.1", "h", "a@b", "c@d", NULL };
+	char err[256];
+	int i;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 100 * 1024);
+	big[100 * 1024] = '\0';
+	for (i = 0; i < 4; i++) {
+		char *keep = argv[i];
+
+		argv[i] = big;
+		ck_assert_int_eq(parse(4, argv, err), MXG_EINVAL);
+		ck_assert_ptr_nonnull(strstr(err, "too long"));
+		argv[i] = keep;
+	}
+	memcpy(big, "config=", 7);
+	argv[4] = big;
+	ck_assert_int_eq(parse(5, argv, err), MXG_EINVAL);
+	ck_assert_str_eq(err, "argument 5 is too long");
+	/* exactly at the limit is fine */
+	big[MXG_EXIM_ARG_MAX] = '\0';
+	argv[2] = big;
+	argv[4] = "tls=1";
+	ck_assert_int_eq(parse(5, argv, err), MXG_OK);
+	free(big);
+}
+END_TEST
+
+START_TEST(args_options)
+{
+	char *argv[] = { "2001:db8::1", "helo.example", "<a@b>", "c@d",
+		"config=/etc/mxgrey.conf", "hostname=mx.example",
+		"auth=", "tls=TLS1.3:AES", "macro:{daemon_name}=mx",
+		"rcpt_count=3", "store=memory:", "local_name=here" };
+	struct mxg_exim_args a;
+	char err[256];
+
+	ck_assert_int_eq(
+	    mxg_exim_args_parse(&a, 12, argv, err, sizeof(err)), MXG_OK);
+	ck_assert_str_eq(a.config, "/etc/mxgrey.conf");
+	ck_assert_str_eq(a.store, "memory:");
+	ck_assert_str_eq(a.req.client_name, "mx.example");
+	ck_assert_ptr_null(a.req.auth_id);
+	ck_assert_int_eq(a.req.tls, 1);
+	ck_assert_uint_eq(a.req.rcpt_count, 3);
+	ck_assert_str_eq(a.req.local_name, "here");
+	ck_assert_uint_eq(a.req.nmacros, 1);
+	ck_assert_ptr_eq(a.req.macros, a.macros);
+	ck_assert_str_eq(a.req.macros[0].name, "{daemon_name}");
+	ck_assert_str_eq(a.req.macros[0].value, "mx");
+}
+END_TEST
+
+START_TEST(args_bad_options)
+{
+	char *argv[] = { "192.0.2.1", "h", "a@b", "c@d", NULL };
+	static char *bad[] = { "config", "confg=/x", "=x", "rcpt_count=x",
+		"rcpt_count=-1", "macro:=x" };
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[4] = bad[i];
+		ck_assert_msg(parse(5, argv, err) == MXG_EINVAL, "%s", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "argument 5"));
+	}
+}
+END_TEST
+
+START_TEST(args_too_many_macros)
+{
+	char *argv[4 + MXG_EXIM_MACROS + 1] = { "192.0.2.1", "h", "a@b",
+		"c@d" };
+	char err[256];
+	int i;
+
+	for (i = 4; i < 4 + MXG_EXIM_MACROS + 1; i++)
+		argv[i] = "macro:m=v";
+	ck_assert_int_eq(parse(4 + MXG_EXIM_MACROS, argv, err), MXG_OK);
+	ck_assert_int_eq(parse(4 + MXG_EXIM_MACROS + 1, argv, err), MXG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "too many macros"));
+}
+END_TEST
+
+START_TEST(result_greylist)
+{
+	struct mxg_verdict v = { .action = MXG_GREYLIST,
+		.reason = MXG_R_NEW,
+		.code = 451,
+		.ecode = "4.7.1",
+		.text = "Greylisting in action, please come back in 00:00:05",
+		.remaining = 5,
+		.rule_line = 3 };
+	char buf[MXG_EXIM_RESULT_MAX];
+
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "defer 451 4.7.1 Greylisting in action, please come back in "
+	    "00:00:05\tremaining=5 reason=new rule=3");
+}
+END_TEST
+
+START_TEST(result_fixes)
+{
+	struct mxg_verdict v = { .action = MXG_REJECT,
+		.reason = MXG_R_BLACKLIST,
+		.code = 451,
+		.ecode = "4.7.1",
+		.text = "go\r\naway\t!",
+		.rule_line = 9 };
+	char buf[MXG_EXIM_RESULT_MAX], small[16];
+	size_t n;
+
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "reject 550 5.7.1 go  away !\tremaining=0 reason=blacklist rule=9");
+	v.action = MXG_TEMPFAIL;
+	v.reason = MXG_R_FAILURE;
+	v.code = 550;
+	strcpy(v.ecode, "");
+	v.text[0] = '\0';
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "defer 451 4.7.1 Greylisted, try later\tremaining=0 "
+	    "reason=failure rule=9");
+	v.action = MXG_ACCEPT;
+	v.reason = MXG_R_AUTOWHITE;
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "accept\treason=autowhite rule=9");
+	v.action = MXG_GREYLIST;
+	memset(v.text, 'x', sizeof(v.text) - 1);
+	v.text[sizeof(v.text) - 1] = '\0';
+	n = mxg_exim_result_format(&v, small, sizeof(small));
+	ck_assert_uint_eq(n, strlen(small));
+	ck_assert_str_eq(small, "defer 451 4.7.1");
+	n = mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_uint_lt(n, sizeof(buf));
+}
+END_TEST
+
+START_TEST(result_error)
+{
+	char buf[64];
+
+	mxg_exim_result_error(
+	    "argument 1 (client address) is empty", buf, sizeof(buf));
+	ck_assert_str_eq(
+	    buf, "defer 451 4.3.5 mxgrey: argument 1 (client address) is emp");
+}
+END_TEST
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(rcpt_flow)
+{
+	const char *dir = mxg_test_dir("t_exim");
+	char rules[512], conf[600], store[600], out[MXG_EXIM_RESULT_MAX];
+	char *argv[6] = { "192.0.2.7", "client.example", "alice@example.org",
+		"bob@example.net", conf, store };
+	char *bad[1] = { "" };
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(rules, sizeof(rules), "%s/mxgrey.conf", dir);
+	write_file(rules,
+	    "greylist 1h\n"
+	    "racl blacklist rcpt spam@example.net\n"
+	    "racl greylist default\n");
+	snprintf(conf, sizeof(conf), "config=%s", rules);
+	snprintf(store, sizeof(store), "store=%s/store.tdb", dir);
+
+	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	ck_assert_msg(strncmp(out, "defer 451 4.7.1 ", 16) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\tremaining=3600 reason=new"));
+	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	ck_assert_msg(strncmp(out, "defer 451 4.7.1 ", 16) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "reason=early"));
+
+	argv[3] = "spam@example.net";
+	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	ck_assert_msg(strncmp(out, "reject 5", 8) == 0, "%s", out);
+
+	logged[0] = '\0';
+	mxg_exim_rcpt(1, bad, &host, out, sizeof(out));
+	ck_assert_str_eq(out,
+	    "defer 451 4.3.5 mxgrey: argument 1 (client "
+	    "address) is empty\treason=error");
+	ck_assert_ptr_nonnull(strstr(logged, "bad ${dlfunc} arguments"));
+	mxg_exim_engine_close_all();
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("exim shim");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, args_fixed);
+	tcase_add_test(tc, args_missing);
+	tcase_add_test(tc, args_empty);
+	tcase_add_test(tc, args_too_long);
+	tcase_add_test(tc, args_options);
+	tcase_add_test(tc, args_bad_options);
+	tcase_add_test(tc, args_too_many_macros);
+	tcase_add_test(tc, result_greylist);
+	tcase_add_test(tc, result_fixes);
+	tcase_add_test(tc, result_error);
+	tcase_add_test(tc, rcpt_flow);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+MXG_TEST_MAIN
