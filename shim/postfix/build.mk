@@ -1,0 +1,19 @@
+# shim/postfix/build.mk: mxgrey-policyd, the Postfix policy server.
+# daemon.o is shared with the milter shim.
+
+POLICYD_OBJS	= shim/postfix/policyd.o shim/postfix/policy_server.o \
+		  shim/postfix/policy_attr.o shim/postfix/policy_answer.o \
+		  shim/postfix/listen.o shim/postfix/daemon.o
+PROGRAMS	+= shim/postfix/mxgrey-policyd
+CLEAN_EXTRA	+= shim/postfix/mxgrey-policyd
+
+$(POLICYD_OBJS): $(wildcard $(srcdir)/shim/postfix/*.h)
+
+shim/postfix/mxgrey-policyd: $(POLICYD_OBJS) $(LIBMXGREY_A)
+	$(CC) -o $@ $(POLICYD_OBJS) $(ALL_LDFLAGS) $(ENGINE_LIBS)
+
+# Unit tests of the protocol code (tests/unit/build.mk builds them).
+tests/unit/test_policy_attr.t: shim/postfix/policy_attr.o
+tests/unit/test_policy_attr.t: UNIT_EXTRA = shim/postfix/policy_attr.o
+tests/unit/test_policy_answer.t: shim/postfix/policy_answer.o
+tests/unit/test_policy_answer.t: UNIT_EXTRA = shim/postfix/policy_answer.o

@@ -1,0 +1,66 @@
+/*
+ * daemon.h: what the mxgrey daemons (mxgrey-policyd, mxgrey-milter) share:
+ * the engine's log sink (stderr or syslog), detaching, the pid file and
+ * dropping root.
+ */
+#ifndef MXG_DAEMON_H
+#define MXG_DAEMON_H
+
+#include <sys/types.h>
+
+/* Where mxg_daemon_log() writes and what it lets through. */
+struct mxg_daemon_log {
+	int use_syslog;    /* 0: stderr, one line per message */
+	int max_level;     /* drop messages above this (MXG_LOG_*) */
+	const char *ident; /* program name */
+};
+
+/*
+ * mxg_daemon_log_open: set the sink up (openlog for syslog, LOG_MAIL).
+ * The struct must live as long as logging goes on.
+ */
+void mxg_daemon_log_open(struct mxg_daemon_log *l);
+
+/* mxg_daemon_log: a struct mxg_host log callback; ctx is the sink. */
+void mxg_daemon_log(void *ctx, int level, const char *msg);
+
+/* mxg_daemon_logf: log a formatted line of ours through the sink. */
+void mxg_daemon_logf(struct mxg_daemon_log *l, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * mxg_daemon_detach: fork into the background, new session, stdio on
+ * /dev/null. Returns 0 in the child (the parent exits), -1 on error.
+ */
+int mxg_daemon_detach(void);
+
+/*
+ * mxg_daemon_pidfile: write our pid to path (mode 0644). Returns 0 or -1
+ * with errno set.
+ */
+int mxg_daemon_pidfile(const char *path);
+
+/*
+ * mxg_daemon_lookup: uid and gid of user name. Returns 0 or -1 (no such
+ * user).
+ */
+int mxg_daemon_lookup(const char *user, uid_t *uid, gid_t *gid);
+
+/*
+ * mxg_daemon_drop: become user (its groups, gid, uid) for good when
+ * running as root; does nothing and returns 0 when user is NULL or we are
+ * not root. Returns 0, or -1 with *why set to a static text.
+ */
+int mxg_daemon_drop(const char *user, const char **why);
+
+struct mxg_ruleset;
+
+/*
+ * mxg_daemon_rules: load the rules file at path without logging, only to
+ * read its daemon directives (mxg_rules_config()). Returns the ruleset
+ * (free with mxg_rules_free) or NULL when the file does not load; the
+ * engine reports its errors.
+ */
+struct mxg_ruleset *mxg_daemon_rules(const char *path);
+
+#endif

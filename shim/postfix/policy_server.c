@@ -1,0 +1,320 @@
+/*
+ * policy_server.c: the mxgrey-policyd event loop.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy_attr.h"
+#include "policy_server.h"
+
+#define IN_SIZE  4096
+#define OUT_SIZE (4 * MXG_POLICY_ANSWER_MAX)
+
+struct conn {
+	int fd;
+	struct mxg_policy_reader rd;
+	char in[IN_SIZE]; /* read, not yet fed */
+	size_t inoff, inlen;
+	char out[OUT_SIZE]; /* answers not yet written */
+	size_t outoff, outlen;
+	time_t last; /* last activity */
+};
+
+static int sigpipe_fd[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	char c = sig == SIGHUP ? 'h' : 't';
+	int saved = errno;
+
+	if (write(sigpipe_fd[1], &c, 1) == -1) {
+		/* full pipe: a signal of this kind is pending already */
+	}
+	errno = saved;
+}
+
+/* Decide one framed request and append the answer. */
+static void
+answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
+    char *out, size_t *outlen, size_t outsize)
+{
+	struct mxg_policy_req r;
+	struct mxg_request req;
+	struct mxg_verdict v;
+	char *o = out + *outlen;
+	size_t room = outsize - *outlen;
+	int err;
+
+	srv->requests++;
+	if (rc == MXG_POLICY_READY)
+		rc = mxg_policy_parse(&r, rd->buf, rd->len);
+	if (rc != 0) {
+		srv->errors++;
+		mxg_daemon_logf(
+		    srv->log, MXG_LOG_WARNING, "%s", mxg_policy_strerror(rc));
+		*outlen += mxg_policy_answer_text("DEFER_IF_PERMIT",
+		    rc == MXG_POLICY_ETOOLONG ? "mxgrey: request too long"
+		                              : "mxgrey: malformed request",
+		    o, room);
+		return;
+	}
+	if (!mxg_policy_is_rcpt(&r)) {
+		*outlen += mxg_policy_answer_text("DUNNO", NULL, o, room);
+		return;
+	}
+	mxg_policy_request(&r, &req);
+	req.local_name = srv->opts.hostname;
+	err = mxg_check(srv->engine, &req, &v);
+	if (err != MXG_OK)
+		mxg_daemon_logf(srv->log, MXG_LOG_WARNING,
+		    "client=%s from=<%s> to=<%s>: %s",
+		    req.client_addr ? req.client_addr : "?", req.sender,
+		    req.rcpt ? req.rcpt : "", mxg_strerror(err));
+	*outlen += mxg_policy_answer(&srv->opts, &v, &req, time(NULL), o, room);
+}
+
+size_t
+mxg_policy_handle(struct mxg_policy_server *srv, struct mxg_policy_reader *rd,
+    const char *in, size_t len, char *out, size_t *outlen, size_t outsize)
+{
+	size_t off = 0, used;
+	int rc;
+
+	while (off < len && outsize - *outlen >= MXG_POLICY_ANSWER_MAX) {
+		rc = mxg_policy_reader_feed(rd, in + off, len - off, &used);
+		off += used;
+		if (rc != MXG_POLICY_MORE)
+			answer(srv, rd, rc, out, outlen, outsize);
+	}
+	return off;
+}
+
+/* Write what we can; -1 when the connection is dead. */
+static int conn_flush(struct conn *c);
+
+static void
+conn_close(struct conn *c)
+{
+	(void)conn_flush(c); /* answers to a client that shut down */
+	close(c->fd);
+	mxg_policy_reader_free(&c->rd);
+	free(c);
+}
+
+/* Write what we can; -1 when the connection is dead. */
+static int
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		c->outoff += (size_t)n;
+	}
+	c->outoff = c->outlen = 0;
+	return 0;
+}
+
+/* Feed buffered input, read more while there is room; -1: close. */
+static int
+conn_input(struct mxg_policy_server *srv, struct conn *c, int readable)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->inoff < c->inlen) {
+			c->inoff += mxg_policy_handle(srv, &c->rd,
+			    c->in + c->inoff, c->inlen - c->inoff, c->out,
+			    &c->outlen, sizeof(c->out));
+			if (c->inoff < c->inlen)
+				return 0; /* out is full: wait */
+		}
+		c->inoff = c->inlen = 0;
+		if (!readable)
+			return 0;
+		n = read(c->fd, c->in, sizeof(c->in));
+		if (n == 0)
+			return -1;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		c->inlen = (size_t)n;
+		c->last = time(NULL);
+	}
+}
+
+static void
+accept_all(
+    struct mxg_policy_server *srv, int lfd, struct conn **conns, size_t *nconns)
+{
+	struct conn *c;
+	int fd;
+
+	while (*nconns < srv->max_conns) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				mxg_daemon_logf(srv->log, MXG_LOG_WARNING,
+				    "accept: %s", strerror(errno));
+			return;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			mxg_daemon_logf(srv->log, MXG_LOG_ERR,
+			    "out of memory for a connection");
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		mxg_policy_reader_init(&c->rd);
+		c->last = time(NULL);
+		conns[(*nconns)++] = c;
+	}
+}
+
+static int
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(sigpipe_fd, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Drain the signal pipe: 1 to stop, 0 to go on. */
+static int
+take_signals(struct mxg_policy_server *srv)
+{
+	char buf[32];
+	ssize_t n, i;
+	int stop = 0, rc;
+
+	while ((n = read(sigpipe_fd[0], buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (buf[i] == 't') {
+				stop = 1;
+				continue;
+			}
+			rc = mxg_reload(srv->engine);
+			mxg_daemon_logf(srv->log,
+			    rc == MXG_OK ? MXG_LOG_NOTICE : MXG_LOG_ERR,
+			    rc == MXG_OK ? "rules reloaded"
+			                 : "reload failed, old rules kept: %s",
+			    mxg_strerror(rc));
+		}
+	}
+	return stop;
+}
+
+int
+mxg_policy_serve(struct mxg_policy_server *srv)
+{
+	struct conn **conns = NULL;
+	struct pollfd *pfd = NULL;
+	size_t nconns = 0, i, j, np, nl;
+	time_t now;
+	int rc = -1, n, dead;
+
+	conns = calloc(srv->max_conns, sizeof(*conns));
+	pfd = calloc(srv->max_conns + srv->nlisten + 1, sizeof(*pfd));
+	if (conns == NULL || pfd == NULL || setup_signals() == -1) {
+		mxg_daemon_logf(
+		    srv->log, MXG_LOG_ERR, "cannot start: %s", strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		np = 0;
+		pfd[np].fd = sigpipe_fd[0];
+		pfd[np++].events = POLLIN;
+		nl = nconns < srv->max_conns ? srv->nlisten : 0;
+		for (i = 0; i < nl; i++) {
+			pfd[np].fd = srv->lfd[i];
+			pfd[np++].events = POLLIN;
+		}
+		for (i = 0; i < nconns; i++) {
+			pfd[np].fd = conns[i]->fd;
+			pfd[np].events = 0;
+			if (conns[i]->outlen > 0)
+				pfd[np].events |= POLLOUT;
+			if (conns[i]->inlen == 0)
+				pfd[np].events |= POLLIN;
+			np++;
+		}
+		n = poll(pfd, np, 1000);
+		if (n == -1 && errno != EINTR) {
+			mxg_daemon_logf(
+			    srv->log, MXG_LOG_ERR, "poll: %s", strerror(errno));
+			goto fail;
+		}
+		if (n > 0 && (pfd[0].revents & POLLIN) && take_signals(srv)) {
+			rc = 0;
+			break;
+		}
+		now = time(NULL);
+		/* pfd[1 + nl + i] is conns[i]. */
+		for (i = 0, j = 0; i < nconns; i++) {
+			struct conn *c = conns[i];
+			short re = n > 0 ? pfd[1 + nl + i].revents : 0;
+
+			dead = 0;
+			if (re & (POLLERR | POLLNVAL))
+				dead = 1;
+			else if (re & (POLLIN | POLLHUP | POLLOUT)) {
+				if (conn_flush(c) == -1 ||
+				    conn_input(srv, c,
+				        (re & (POLLIN | POLLHUP)) != 0) == -1 ||
+				    conn_flush(c) == -1)
+					dead = 1;
+			}
+			if (!dead && srv->idle > 0 && now - c->last > srv->idle)
+				dead = 1;
+			if (dead)
+				conn_close(c);
+			else
+				conns[j++] = c;
+		}
+		nconns = j;
+		for (i = 0; n > 0 && i < nl; i++)
+			if (pfd[1 + i].revents & POLLIN)
+				accept_all(srv, srv->lfd[i], conns, &nconns);
+	}
+fail:
+	for (i = 0; conns != NULL && i < nconns; i++)
+		conn_close(conns[i]);
+	free(conns);
+	free(pfd);
+	return rc;
+}

@@ -1,0 +1,201 @@
+/*
+ * policyd.c: mxgrey-policyd, a Postfix policy delegation server (a
+ * drop-in for postgrey) around the mxgrey engine.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "listen.h"
+#include "mxg_rules.h"
+#include "mxgrey.h"
+#include "policy_server.h"
+
+#define DEFAULT_RULES  MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
+#define DEFAULT_LISTEN "inet:127.0.0.1:10023"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: mxgrey-policyd [-DVv] [-a defer|code] [-c maxconn] "
+	    "[-f rules]\n"
+	    "\t[-H none|delayed|all] [-l inet:host:port|unix:path] "
+	    "[-m mode]\n"
+	    "\t[-P pidfile] [-s store] [-t idle] [-u user]\n");
+	exit(2);
+}
+
+static long
+number(const char *s, long min, long max, int base)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, base);
+	if (errno != 0 || *s == '\0' || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "mxgrey-policyd: %s: bad number\n", s);
+		exit(2);
+	}
+	return n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct mxg_policy_server srv;
+	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-policyd" };
+	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
+	const char *pidfile = NULL, *listen[MXG_POLICY_LISTEN_MAX], *why;
+	struct mxg_ruleset *rs = NULL;
+	struct mxg_host host;
+	char host_name[256], err[512];
+	size_t nlisten = 0, i;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int ch, foreground = 0, mode = 0660, rc, status = 1;
+
+	srv.opts.style = MXG_POLICY_STYLE_DEFER;
+	srv.opts.header = MXG_POLICY_HDR_DELAYED;
+	srv.max_conns = 1024;
+	srv.idle = 3600;
+	srv.log = &lg;
+	while ((ch = getopt(argc, argv, "a:c:DH:f:l:m:P:s:t:u:Vv")) != -1) {
+		switch (ch) {
+		case 'a':
+			if (strcmp(optarg, "defer") == 0)
+				srv.opts.style = MXG_POLICY_STYLE_DEFER;
+			else if (strcmp(optarg, "code") == 0)
+				srv.opts.style = MXG_POLICY_STYLE_CODE;
+			else
+				usage();
+			break;
+		case 'c':
+			srv.max_conns = (size_t)number(optarg, 1, 100000, 10);
+			break;
+		case 'D':
+			foreground = 1;
+			break;
+		case 'H':
+			if (strcmp(optarg, "none") == 0)
+				srv.opts.header = MXG_POLICY_HDR_NONE;
+			else if (strcmp(optarg, "delayed") == 0)
+				srv.opts.header = MXG_POLICY_HDR_DELAYED;
+			else if (strcmp(optarg, "all") == 0)
+				srv.opts.header = MXG_POLICY_HDR_ALL;
+			else
+				usage();
+			break;
+		case 'f':
+			rules = optarg;
+			break;
+		case 'l':
+			if (nlisten == MXG_POLICY_LISTEN_MAX)
+				usage();
+			listen[nlisten++] = optarg;
+			break;
+		case 'm':
+			mode = (int)number(optarg, 0, 0777, 8);
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 't':
+			srv.idle = (int)number(optarg, 0, INT_MAX, 10);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'V':
+			printf("mxgrey-policyd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'v':
+			lg.max_level = MXG_LOG_DEBUG;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (nlisten == 0)
+		listen[nlisten++] = DEFAULT_LISTEN;
+	lg.use_syslog = !foreground;
+	mxg_daemon_log_open(&lg);
+	if (gethostname(host_name, sizeof(host_name)) == -1)
+		snprintf(host_name, sizeof(host_name), "localhost");
+	host_name[sizeof(host_name) - 1] = '\0';
+	srv.opts.hostname = host_name;
+
+	/* The rules file's `user` unless -u says otherwise. */
+	if (user == NULL && (rs = mxg_daemon_rules(rules)) != NULL)
+		user = mxg_rules_config(rs)->user;
+	if (user != NULL && mxg_daemon_lookup(user, &uid, &gid) == -1) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s: no such user", user);
+		goto fail;
+	}
+
+	memset(&host, 0, sizeof(host));
+	host.api_version = MXGREY_API_VERSION;
+	host.log = mxg_daemon_log;
+	host.log_ctx = &lg;
+	rc = mxg_open(&srv.engine, rules, store, &host);
+	if (srv.engine == NULL) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "cannot start the engine: %s",
+		    mxg_strerror(rc));
+		goto fail;
+	}
+	if (rc != MXG_OK)
+		mxg_daemon_logf(&lg, MXG_LOG_ERR,
+		    "%s: %s; answering with the failure action until a "
+		    "reload succeeds",
+		    rules, mxg_strerror(rc));
+
+	for (i = 0; i < nlisten; i++) {
+		srv.lfd[i] =
+		    mxg_listen(listen[i], mode, uid, gid, err, sizeof(err));
+		if (srv.lfd[i] == -1) {
+			mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s", err);
+			goto fail;
+		}
+		srv.nlisten++;
+	}
+	if (!foreground && mxg_daemon_detach() == -1) {
+		mxg_daemon_logf(
+		    &lg, MXG_LOG_ERR, "cannot detach: %s", strerror(errno));
+		goto fail;
+	}
+	if (pidfile != NULL && mxg_daemon_pidfile(pidfile) == -1) {
+		mxg_daemon_logf(
+		    &lg, MXG_LOG_ERR, "%s: %s", pidfile, strerror(errno));
+		goto fail;
+	}
+	if (mxg_daemon_drop(user, &why) == -1) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
+		goto fail;
+	}
+	mxg_daemon_logf(
+	    &lg, MXG_LOG_NOTICE, "mxgrey-policyd %s ready", PACKAGE_VERSION);
+	if (mxg_policy_serve(&srv) == 0)
+		status = 0;
+	mxg_daemon_logf(&lg, MXG_LOG_NOTICE,
+	    "stopping: %lu requests, %lu malformed", srv.requests, srv.errors);
+fail:
+	for (i = 0; i < srv.nlisten; i++)
+		close(srv.lfd[i]);
+	if (pidfile != NULL && status == 0)
+		(void)unlink(pidfile);
+	mxg_close(srv.engine);
+	mxg_rules_free(rs);
+	return status;
+}
