@@ -5,9 +5,6 @@
 
 #include "mxg_store.h"
 
-/* TEMPORARY until mxg_store_redis.c lands: weak, so the build links. */
-#pragma weak mxg_store_redis_open
-
 /* mxg_store_open: see mxg_store.h. */
 int
 mxg_store_open(struct mxg_store **sp, const char *spec, unsigned long hashsize,
@@ -17,14 +14,8 @@ mxg_store_open(struct mxg_store **sp, const char *spec, unsigned long hashsize,
 		mxg_log(log, MXG_LOG_ERR, "mxgrey: empty store name");
 		return MXG_ESTORE;
 	}
-	if (strncmp(spec, "redis://", 8) == 0) {
-		if (mxg_store_redis_open == NULL) {
-			mxg_log(log, MXG_LOG_ERR,
-			    "mxgrey: store %s: redis backend not built", spec);
-			return MXG_ESTORE;
-		}
+	if (strncmp(spec, "redis://", 8) == 0)
 		return mxg_store_redis_open(sp, spec, log);
-	}
 	return mxg_store_tdb_open(sp, spec, hashsize, log);
 }
 
