@@ -1,0 +1,24 @@
+# filter-mxgrey: the OpenSMTPD filter (smtpd-filters protocol 0.5-0.7).
+# The protocol parser, the session table and the filter state machine are
+# separate objects so that unit tests and the fuzz target link them alone.
+PROGRAMS	+= shim/opensmtpd/filter-mxgrey
+SMTPD_CORE	= shim/opensmtpd/smtpd_proto.o shim/opensmtpd/smtpd_session.o \
+		  shim/opensmtpd/smtpd_filter.o
+SMTPD_OBJS	= $(SMTPD_CORE) shim/opensmtpd/smtpd_loop.o \
+		  shim/opensmtpd/filter-mxgrey.o
+
+$(SMTPD_OBJS): $(wildcard $(srcdir)/shim/opensmtpd/*.h)
+
+shim/opensmtpd/filter-mxgrey: $(SMTPD_OBJS) $(LIBMXGREY_A)
+	$(CC) -o $@ $(SMTPD_OBJS) $(ENGINE_LIBS) $(ALL_LDFLAGS)
+
+# Unit tests that need the shim's objects (see tests/unit/build.mk).
+tests/unit/test_smtpd_proto.t: shim/opensmtpd/smtpd_proto.o
+tests/unit/test_smtpd_proto.t: UNIT_EXTRA = shim/opensmtpd/smtpd_proto.o \
+		  -I$(srcdir)/shim/opensmtpd
+tests/unit/test_smtpd_filter.t: $(SMTPD_CORE)
+tests/unit/test_smtpd_filter.t: UNIT_EXTRA = $(SMTPD_CORE) \
+		  -I$(srcdir)/shim/opensmtpd
+
+INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/opensmtpd/filter-mxgrey \
+		  $(DESTDIR)$(libexecdir)/mxgrey/

@@ -1,0 +1,211 @@
+/*
+ * filter-mxgrey: OpenSMTPD filter (smtpd-filters protocol 0.5 to 0.7)
+ * that greylists at RCPT TO with libmxgrey. smtpd runs it with
+ *	filter "mxgrey" proc-exec "/usr/libexec/mxgrey/filter-mxgrey -f FILE"
+ * One process serves every session; SIGHUP reloads the rules.
+ *
+ * It never exits on bad input: smtpd stops when its filter does. It ends
+ * when smtpd closes the pipe, on SIGTERM/SIGINT, or when it cannot even
+ * start (bad options, out of memory).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mxgrey.h"
+#include "smtpd_filter.h"
+#include "smtpd_loop.h"
+
+#ifndef MXG_SYSCONFDIR
+#define MXG_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_RULES MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
+
+struct filter_main {
+	struct mxg_engine *engine; /* NULL: answer every rcpt 451 */
+	struct smtpd_filter *filter;
+	struct smtpd_loop *loop;
+	const char *rules;
+	int maxlevel; /* log lines up to this level */
+};
+
+static const char *
+level_name(int level)
+{
+	switch (level) {
+	case MXG_LOG_ERR:
+		return "error";
+	case MXG_LOG_WARNING:
+		return "warning";
+	case MXG_LOG_NOTICE:
+		return "notice";
+	case MXG_LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+/* stderr is what smtpd logs, one line per write, prefixed by its name */
+static void
+log_line(void *ctx, int level, const char *msg)
+{
+	struct filter_main *fm = ctx;
+
+	if (level > fm->maxlevel)
+		return;
+	(void)fprintf(stderr, "%s: %s\n", level_name(level), msg);
+}
+
+static void
+write_line(void *ctx, const char *line, size_t len)
+{
+	struct filter_main *fm = ctx;
+
+	smtpd_loop_write(fm->loop, line, len);
+}
+
+/* The blocking check; a non-blocking engine API would start it here. */
+static void
+check(void *ctx, struct smtpd_query *q)
+{
+	struct filter_main *fm = ctx;
+	struct mxg_verdict v;
+	int err;
+
+	if (fm->engine != NULL)
+		err = mxg_check(fm->engine, &q->req, &v);
+	else {
+		memset(&v, 0, sizeof(v));
+		v.action = MXG_TEMPFAIL;
+		v.reason = MXG_R_FAILURE;
+		v.code = 451;
+		(void)snprintf(v.ecode, sizeof(v.ecode), "4.3.0");
+		(void)snprintf(v.text, sizeof(v.text),
+		    "Greylisting unavailable, please try again later");
+		err = MXG_EINVAL;
+	}
+	smtpd_filter_done(q, err, &v);
+}
+
+static void
+on_line(void *ctx, char *line, size_t len)
+{
+	struct filter_main *fm = ctx;
+
+	smtpd_filter_line(fm->filter, line, len);
+}
+
+/* The engine logs the outcome, with every error's location. */
+static void
+on_hup(void *ctx)
+{
+	struct filter_main *fm = ctx;
+
+	if (fm->engine == NULL) {
+		log_line(fm, MXG_LOG_WARNING, "SIGHUP: no engine to reload");
+		return;
+	}
+	log_line(fm, MXG_LOG_NOTICE, "SIGHUP: reloading rules");
+	(void)mxg_reload(fm->engine);
+}
+
+static void
+usage(void)
+{
+	(void)fprintf(stderr,
+	    "usage: filter-mxgrey [-v] [-f rules] [-s store] [-p pidfile]\n");
+}
+
+/*
+ * main: parse options, open the engine (a broken rules file still gives
+ * an engine that answers with the failure action), serve smtpd.
+ */
+int
+main(int argc, char *argv[])
+{
+	struct filter_main fm;
+	struct smtpd_ops ops;
+	struct smtpd_loop_ops lops;
+	struct mxg_host host;
+	const char *store = NULL, *pidfile = NULL;
+	FILE *pf;
+	int c, err, rc = 1;
+
+	memset(&fm, 0, sizeof(fm));
+	fm.rules = DEFAULT_RULES;
+	fm.maxlevel = MXG_LOG_INFO;
+	while ((c = getopt(argc, argv, "f:hp:s:v")) != -1) {
+		switch (c) {
+		case 'f':
+			fm.rules = optarg;
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'v':
+			fm.maxlevel = MXG_LOG_DEBUG;
+			break;
+		case 'h':
+		default:
+			usage();
+			return c == 'h' ? 0 : 1;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return 1;
+	}
+	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	memset(&host, 0, sizeof(host));
+	host.api_version = MXGREY_API_VERSION;
+	host.log = log_line;
+	host.log_ctx = &fm;
+	err = mxg_open(&fm.engine, fm.rules, store, &host);
+	if (err != MXG_OK)
+		(void)fprintf(stderr, "error: %s: %s%s\n", fm.rules,
+		    mxg_strerror(err),
+		    fm.engine != NULL ? "; answering with the failure action"
+		                      : "; every recipient gets 451");
+
+	memset(&ops, 0, sizeof(ops));
+	ops.check = check;
+	ops.write = write_line;
+	ops.log = log_line;
+	ops.ctx = &fm;
+	memset(&lops, 0, sizeof(lops));
+	lops.line = on_line;
+	lops.hup = on_hup;
+	lops.log = log_line;
+	lops.ctx = &fm;
+	if ((fm.filter = smtpd_filter_new(&ops)) == NULL ||
+	    (fm.loop = smtpd_loop_new(STDIN_FILENO, STDOUT_FILENO, &lops)) ==
+	        NULL) {
+		(void)fprintf(
+		    stderr, "error: cannot start: %s\n", strerror(errno));
+		goto done;
+	}
+	if (pidfile != NULL) {
+		if ((pf = fopen(pidfile, "w")) == NULL) {
+			(void)fprintf(stderr, "warning: %s: %s\n", pidfile,
+			    strerror(errno));
+		} else {
+			(void)fprintf(pf, "%ld\n", (long)getpid());
+			(void)fclose(pf);
+		}
+	}
+	rc = smtpd_loop_run(fm.loop) == 0 ? 0 : 1;
+done:
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+	smtpd_loop_free(fm.loop);
+	smtpd_filter_free(fm.filter);
+	mxg_close(fm.engine);
+	return rc;
+}
