@@ -1,0 +1,354 @@
+/*
+ * test_engine.c: mxg_check() end to end with rules files and a tdb
+ * store: time travel, subnet masking, failure action, fail-safe open,
+ * reload (direct and by generation), hostile requests.
+ */
+#include <errno.h>
+
+#include "mxg_test.h"
+#include "mxgrey.h"
+
+static char dir[512], rules[640], store[640];
+static int errors;
+static char last_error[1024];
+
+static void
+log_cb(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= MXG_LOG_ERR) {
+		errors++;
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+	}
+}
+
+static const struct mxg_host HOST = { MXGREY_API_VERSION, log_cb, NULL, NULL,
+	NULL };
+
+static void
+write_rules(const char *text)
+{
+	FILE *f = fopen(rules, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct mxg_engine *
+open_with(const char *text)
+{
+	struct mxg_engine *e = NULL;
+
+	snprintf(dir, sizeof(dir), "%s", mxg_test_dir("engine"));
+	snprintf(rules, sizeof(rules), "%s/rules.conf", dir);
+	snprintf(store, sizeof(store), "%s/store.tdb", dir);
+	unlink(store);
+	write_rules(text);
+	errors = 0;
+	ck_assert_int_eq(mxg_open(&e, rules, store, &HOST), MXG_OK);
+	return e;
+}
+
+static enum mxg_action
+check(struct mxg_engine *e, const char *ip, const char *from, const char *to,
+    time_t now, struct mxg_verdict *v)
+{
+	struct mxg_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.client_addr = ip;
+	req.sender = from;
+	req.rcpt = to;
+	req.helo = "mail.example.org";
+	req.now = now;
+	mxg_check(e, &req, v);
+	return v->action;
+}
+
+#define T0 1700000000
+
+START_TEST(greylist_scenario)
+{
+	struct mxg_engine *e = open_with("greylist 30m\nautowhite 1d\n"
+					 "racl greylist default\n");
+	struct mxg_verdict v;
+
+	ck_assert_int_eq(check(e, "192.0.2.1", "<a@example.org>",
+			     "<b@example.net>", T0, &v), MXG_GREYLIST);
+	ck_assert_int_eq(v.code, 451);
+	ck_assert_str_eq(v.ecode, "4.7.1");
+	ck_assert_str_eq(v.text,
+	    "Greylisting in action, please come back in 00:30:00");
+	ck_assert_int_eq(v.reason, MXG_R_NEW);
+	ck_assert_int_eq(v.rule_line, 3);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org",
+			     "b@example.net", T0 + 61, &v), MXG_GREYLIST);
+	ck_assert_str_eq(v.text,
+	    "Greylisting in action, please come back in 00:28:59");
+	ck_assert_int_eq(v.remaining, 1739);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org",
+			     "b@example.net", T0 + 1800, &v), MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_PASSED);
+	ck_assert_int_eq(v.code, 250);
+	ck_assert_int_eq(check(e, "192.0.2.1", "A@EXAMPLE.ORG",
+			     "b@example.net", T0 + 7200, &v), MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_AUTOWHITE);
+	ck_assert_int_eq(v.autowhite_until, T0 + 7200 + 86400);
+	/* same /32 only by default: a neighbour is new */
+	ck_assert_int_eq(check(e, "192.0.2.2", "a@example.org",
+			     "b@example.net", T0 + 7200, &v), MXG_GREYLIST);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(subnetmatch_and_quiet)
+{
+	struct mxg_engine *e = open_with("greylist 10m\nsubnetmatch /24\n"
+					 "subnetmatch6 /64\nquiet\n"
+					 "racl greylist default\n");
+	struct mxg_verdict v;
+
+	check(e, "198.51.100.1", "a@b.example", "c@d.example", T0, &v);
+	ck_assert_str_eq(v.text,
+	    "Greylisting in action, please come back later");
+	/* the retry comes from another host of the same /24 */
+	ck_assert_int_eq(check(e, "198.51.100.254", "a@b.example",
+			     "c@d.example", T0 + 600, &v), MXG_ACCEPT);
+	check(e, "2001:db8:0:1::1", "a@b.example", "c@d.example", T0, &v);
+	ck_assert_int_eq(check(e, "2001:db8:0:1:ffff::9", "a@b.example",
+			     "c@d.example", T0 + 600, &v), MXG_ACCEPT);
+	ck_assert_int_eq(check(e, "2001:db8:0:2::1", "a@b.example",
+			     "c@d.example", T0 + 600, &v), MXG_GREYLIST);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(whitelist_blacklist_rules)
+{
+	struct mxg_engine *e = open_with(
+	    "racl whitelist addr 127.0.0.0/8 ::1\n"
+	    "racl blacklist addr 203.0.113.0/24\n"
+	    "racl greylist default\n");
+	struct mxg_verdict v;
+
+	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
+	    MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_WHITELIST);
+	ck_assert_int_eq(check(e, "::1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
+	ck_assert_int_eq(check(e, "203.0.113.9", "a@b", "c@d", T0, &v),
+	    MXG_REJECT);
+	ck_assert_int_eq(v.code, 550);
+	ck_assert_str_eq(v.ecode, "5.7.1");
+	ck_assert_int_eq(v.rule_line, 2);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(store_failure_action)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_verdict v;
+
+	open_with("racl greylist default\n");
+	write_rules("racl greylist default\n");
+	/* a store in a directory that does not exist */
+	ck_assert_int_eq(mxg_open(&e, rules, "/nonexistent/x/store.tdb",
+			     &HOST), MXG_OK);
+	errors = 0;
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
+	    MXG_TEMPFAIL);
+	ck_assert_int_eq(v.code, 451);
+	ck_assert_ptr_nonnull(strstr(v.text, "store unavailable"));
+	check(e, "192.0.2.1", "a@b", "c@d", T0 + 1, &v);
+	check(e, "192.0.2.1", "a@b", "c@d", T0 + 2, &v);
+	ck_assert_int_eq(errors, 1);	/* logged once */
+	mxg_close(e);
+	/* fail open when the rules say so */
+	write_rules("failaction accept\nracl greylist default\n");
+	ck_assert_int_eq(mxg_open(&e, rules, "/nonexistent/x/store.tdb",
+			     &HOST), MXG_OK);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
+	    MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_FAILURE);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(bad_rules_fail_safe_and_reload_keeps_old)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_verdict v;
+
+	open_with("racl greylist default\n");
+	write_rules("racl frobnicate default\n");
+	errors = 0;
+	ck_assert_int_eq(mxg_open(&e, rules, store, &HOST), MXG_ERULES);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_ge(errors, 1);
+	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
+	    MXG_TEMPFAIL);
+	/* fixed file: reload takes it */
+	write_rules("racl whitelist default\n");
+	ck_assert_int_eq(mxg_reload(e), MXG_OK);
+	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
+	    MXG_ACCEPT);
+	/* broken again: the good rules stay */
+	write_rules("racl whitelist default\nbogus_keyword 12\n");
+	ck_assert_int_eq(mxg_reload(e), MXG_ERULES);
+	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
+	    MXG_ACCEPT);
+	/* missing file */
+	unlink(rules);
+	ck_assert_int_ne(mxg_reload(e), MXG_OK);
+	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
+	    MXG_ACCEPT);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(reload_by_generation)
+{
+	struct mxg_engine *a = open_with("racl greylist default\n");
+	struct mxg_engine *b = NULL;
+	struct mxg_verdict v;
+
+	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	write_rules("racl whitelist default\n");
+	/* a does not look at the file by itself */
+	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0 + 1, &v),
+	    MXG_GREYLIST);
+	/* someone (mxgreyctl reload) bumps the generation in the store */
+	ck_assert_int_eq(mxg_open(&b, rules, store, &HOST), MXG_OK);
+	ck_assert_int_eq(mxg_request_reload(b), MXG_OK);
+	mxg_close(b);
+	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0 + 2, &v),
+	    MXG_ACCEPT);
+	mxg_close(a);
+}
+END_TEST
+
+START_TEST(hostile_requests)
+{
+	struct mxg_engine *e = open_with("racl greylist default\n");
+	struct mxg_request req;
+	struct mxg_verdict v;
+	char *huge = malloc(1 << 20);
+	static const char *bad_ips[] = { "", "999.1.1.1", "1.2.3", "::g",
+		"[1.2.3.4", "IPv6:", "1.2.3.4/24", "localhost",
+		"1.2.3.4 ", "\x01" };
+
+	ck_assert_ptr_nonnull(huge);
+	memset(huge, 'x', (1 << 20) - 1);
+	huge[(1 << 20) - 1] = '\0';
+	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++) {
+		ck_assert_int_eq(check(e, bad_ips[i], "a@b", "c@d", T0, &v),
+		    MXG_TEMPFAIL);
+		ck_assert_ptr_nonnull(strstr(v.text, "malformed"));
+	}
+	ck_assert_int_eq(check(e, huge, "a@b", "c@d", T0, &v), MXG_TEMPFAIL);
+	ck_assert_int_eq(check(e, "192.0.2.1", huge, "c@d", T0, &v),
+	    MXG_TEMPFAIL);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", huge, T0, &v),
+	    MXG_TEMPFAIL);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a\r\n@b", "c@d", T0, &v),
+	    MXG_TEMPFAIL);
+	/* null sender, odd but valid v6 forms */
+	ck_assert_int_eq(check(e, "IPv6:2001:db8::1", "<>", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(check(e, "[2001:db8::1]", "", "c@d", T0 + 1, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(v.reason, MXG_R_EARLY);
+	ck_assert_int_eq(check(e, "::ffff:192.0.2.9", "a@b", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(check(e, "192.0.2.9", "a@b", "c@d", T0 + 1, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(v.reason, MXG_R_EARLY);
+	/* NULL fields */
+	memset(&req, 0, sizeof(req));
+	ck_assert_int_eq(mxg_check(e, &req, &v), MXG_EINVAL);
+	ck_assert_int_eq(v.action, MXG_TEMPFAIL);
+	req.client_addr = "192.0.2.1";
+	ck_assert_int_eq(mxg_check(e, &req, &v), MXG_OK);
+	ck_assert_int_eq(mxg_check(NULL, &req, &v), MXG_EINVAL);
+	ck_assert_int_eq(mxg_check(e, NULL, &v), MXG_EINVAL);
+	ck_assert_int_eq(mxg_check(e, &req, NULL), MXG_EINVAL);
+	free(huge);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(explain_does_not_write)
+{
+	struct mxg_engine *e = open_with("racl greylist default\n");
+	struct mxg_request req;
+	struct mxg_verdict v;
+	struct mxg_stats st;
+
+	memset(&req, 0, sizeof(req));
+	req.client_addr = "192.0.2.1";
+	req.sender = "a@b";
+	req.rcpt = "c@d";
+	req.now = T0;
+	ck_assert_int_eq(mxg_explain(e, &req, &v, NULL, NULL), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(mxg_stats(e, T0, &st), MXG_OK);
+	ck_assert_uint_eq(st.pending, 0);
+	ck_assert_int_eq(mxg_check(e, &req, &v), MXG_OK);
+	ck_assert_int_eq(mxg_stats(e, T0, &st), MXG_OK);
+	ck_assert_uint_eq(st.pending, 1);
+	/* after the timeout it is expired, and purge removes it */
+	ck_assert_int_eq(mxg_stats(e, T0 + 6 * 86400, &st), MXG_OK);
+	ck_assert_uint_eq(st.expired, 1);
+	{
+		unsigned long removed = 0;
+
+		ck_assert_int_eq(mxg_purge(e, T0 + 6 * 86400, &removed),
+		    MXG_OK);
+		ck_assert_uint_eq(removed, 1);
+	}
+	ck_assert_int_eq(mxg_stats(e, T0, &st), MXG_OK);
+	ck_assert_uint_eq(st.pending + st.expired, 0);
+	mxg_close(e);
+}
+END_TEST
+
+START_TEST(api_version_and_strings)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_host h = HOST;
+
+	h.api_version = MXGREY_API_VERSION + 1;
+	ck_assert_int_eq(mxg_open(&e, "/nonexistent", NULL, &h),
+	    MXG_EVERSION);
+	ck_assert_ptr_null(e);
+	ck_assert_int_eq(mxg_open(NULL, NULL, NULL, &HOST), MXG_EINVAL);
+	ck_assert_uint_eq(mxg_api_version(), MXGREY_API_VERSION);
+	for (int i = 0; i >= -9; i--)
+		ck_assert_ptr_nonnull(mxg_strerror(i));
+	ck_assert_str_eq(mxg_action_name(MXG_GREYLIST), "greylist");
+	mxg_close(NULL);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, greylist_scenario);
+	tcase_add_test(tc, subnetmatch_and_quiet);
+	tcase_add_test(tc, whitelist_blacklist_rules);
+	tcase_add_test(tc, store_failure_action);
+	tcase_add_test(tc, bad_rules_fail_safe_and_reload_keeps_old);
+	tcase_add_test(tc, reload_by_generation);
+	tcase_add_test(tc, hostile_requests);
+	tcase_add_test(tc, explain_does_not_write);
+	tcase_add_test(tc, api_version_and_strings);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+MXG_TEST_MAIN
