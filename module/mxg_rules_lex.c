@@ -1,0 +1,283 @@
+/*
+ * mxg_rules_lex.c: tokenizer for the rules language, on a bounded buffer
+ * (len bytes, need not be NUL-terminated). Token texts are copied into one
+ * output area sized once for the whole input, so every token stays valid
+ * until mxg_rules_lex_free().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mxgrey.h"
+#include "mxg_rules_int.h"
+
+/* mxg_rules_lex_init: start tokenizing buf. 0 or MXG_ENOMEM. */
+int
+mxg_rules_lex_init(struct mxg_lexer *lx, const char *buf, size_t len)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->buf = buf;
+	lx->len = len;
+	lx->line = 1;
+	lx->col = 1;
+	/* each token's text is at most its source span, plus a NUL */
+	lx->outcap = len * 2 + 64;
+	if ((lx->out = malloc(lx->outcap)) == NULL)
+		return MXG_ENOMEM;
+	lx->outcap = 0; /* used as the fill offset from now on */
+	return 0;
+}
+
+/* mxg_rules_lex_free: release the token storage. */
+void
+mxg_rules_lex_free(struct mxg_lexer *lx)
+{
+	free(lx->out);
+	lx->out = NULL;
+}
+
+static int
+peekc(const struct mxg_lexer *lx, size_t ahead)
+{
+	if (lx->pos + ahead >= lx->len)
+		return -1;
+	return (unsigned char)lx->buf[lx->pos + ahead];
+}
+
+static void
+advance(struct mxg_lexer *lx)
+{
+	unsigned char c;
+
+	if (lx->pos >= lx->len)
+		return;
+	c = (unsigned char)lx->buf[lx->pos++];
+	if (c == '\n') {
+		lx->line++;
+		lx->col = 1;
+	} else if ((c & 0xc0) != 0x80) {
+		lx->col++; /* count UTF-8 characters, not bytes */
+	}
+}
+
+static char *
+startout(struct mxg_lexer *lx, struct mxg_token *t)
+{
+	t->text = lx->out + lx->outcap;
+	t->len = 0;
+	return lx->out + lx->outcap;
+}
+
+static void
+put(struct mxg_lexer *lx, struct mxg_token *t, int c)
+{
+	lx->out[lx->outcap++] = (char)c;
+	t->len++;
+}
+
+static void
+endout(struct mxg_lexer *lx)
+{
+	lx->out[lx->outcap++] = '\0';
+}
+
+static void
+skipline(struct mxg_lexer *lx)
+{
+	int c;
+
+	while ((c = peekc(lx, 0)) != -1 && c != '\n')
+		advance(lx);
+}
+
+static int
+isblankc(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int
+isdigitc(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void
+settext(struct mxg_token *t, enum mxg_tok type, const char *why)
+{
+	t->type = type;
+	t->text = why;
+	t->len = strlen(why);
+}
+
+static void
+lexstring(struct mxg_lexer *lx, struct mxg_token *t)
+{
+	int c;
+
+	advance(lx); /* opening quote */
+	startout(lx, t);
+	for (;;) {
+		c = peekc(lx, 0);
+		if (c == -1 || c == '\n') {
+			endout(lx);
+			settext(t, MXG_T_ERROR, "unterminated quoted string");
+			return;
+		}
+		advance(lx);
+		if (c == '"')
+			break;
+		if (c == '\\' &&
+		    (peekc(lx, 0) == '"' || peekc(lx, 0) == '\\')) {
+			c = peekc(lx, 0);
+			advance(lx);
+		} else if (c == '\\' && peekc(lx, 0) == '\n') {
+			advance(lx); /* continued string */
+			continue;
+		}
+		put(lx, t, c);
+	}
+	endout(lx);
+	t->type = MXG_T_STRING;
+}
+
+static void
+lexregex(struct mxg_lexer *lx, struct mxg_token *t)
+{
+	int c;
+
+	advance(lx); /* opening slash */
+	startout(lx, t);
+	for (;;) {
+		c = peekc(lx, 0);
+		if (c == -1 || c == '\n') {
+			endout(lx);
+			settext(
+			    t, MXG_T_ERROR, "unterminated regular expression");
+			return;
+		}
+		advance(lx);
+		if (c == '/')
+			break;
+		if (c == '\\' && peekc(lx, 0) == '/') {
+			c = '/';
+			advance(lx);
+		} else if (c == '\\' && peekc(lx, 0) != -1 &&
+		    peekc(lx, 0) != '\n') {
+			put(lx, t, c);
+			c = peekc(lx, 0);
+			advance(lx);
+		}
+		put(lx, t, c);
+	}
+	endout(lx);
+	t->type = MXG_T_REGEX;
+}
+
+/* "/24" followed by a blank, a newline, a comment or a brace: a prefix */
+static int
+isprefix(const struct mxg_lexer *lx)
+{
+	size_t i = 1;
+	int c;
+
+	if (!isdigitc(peekc(lx, i)))
+		return 0;
+	while (isdigitc(peekc(lx, i)))
+		i++;
+	c = peekc(lx, i);
+	return c == -1 || c == '\n' || c == '#' || c == '}' || c == '\\' ||
+	    isblankc(c);
+}
+
+static void
+lexword(struct mxg_lexer *lx, struct mxg_token *t)
+{
+	int c;
+
+	startout(lx, t);
+	while ((c = peekc(lx, 0)) != -1 && !isblankc(c) && c != '\n' &&
+	    c != '"' && c != '{' && c != '}' && c != '\\' && c != '#') {
+		put(lx, t, c);
+		advance(lx);
+	}
+	endout(lx);
+	t->type = MXG_T_WORD;
+}
+
+/*
+ * mxg_rules_lex_next: the next token. Comments run from # to the end of
+ * the line; a backslash outside quotes ignores the rest of its line and
+ * joins the next; newlines inside braces are blanks.
+ */
+int
+mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
+{
+	int c;
+
+	for (;;) {
+		c = peekc(lx, 0);
+		if (isblankc(c)) {
+			advance(lx);
+		} else if (c == '#') {
+			skipline(lx);
+		} else if (c == '\\') {
+			skipline(lx);
+			advance(lx); /* the newline: continuation */
+		} else if (c == '\n' && lx->depth > 0) {
+			advance(lx);
+		} else {
+			break;
+		}
+	}
+	t->line = lx->line;
+	t->col = lx->col;
+	t->text = "";
+	t->len = 0;
+	switch (c) {
+	case -1:
+		t->type = MXG_T_EOF;
+		break;
+	case '\n':
+		advance(lx);
+		t->type = MXG_T_NL;
+		break;
+	case '"':
+		lexstring(lx, t);
+		break;
+	case '{':
+		advance(lx);
+		lx->depth++;
+		t->type = MXG_T_LBRACE;
+		t->text = "{";
+		t->len = 1;
+		break;
+	case '}':
+		advance(lx);
+		if (lx->depth > 0)
+			lx->depth--;
+		t->type = MXG_T_RBRACE;
+		t->text = "}";
+		t->len = 1;
+		break;
+	case '!':
+		if (peekc(lx, 1) == '=') {
+			lexword(lx, t);
+			break;
+		}
+		advance(lx);
+		t->type = MXG_T_BANG;
+		t->text = "!";
+		t->len = 1;
+		break;
+	case '/':
+		if (isprefix(lx))
+			lexword(lx, t);
+		else
+			lexregex(lx, t);
+		break;
+	default:
+		lexword(lx, t);
+		break;
+	}
+	return 0;
+}

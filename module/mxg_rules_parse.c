@@ -1,0 +1,1760 @@
+/*
+ * mxg_rules_parse.c: recursive-descent parser and compiler for the rules
+ * language (milter-greylist greylist.conf). Reports every error as
+ * "file:line:col: message" and refuses the whole file if there was any.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mxgrey.h"
+#include "mxg_rules_int.h"
+
+#define MAX_RULES_FILE (16 * 1024 * 1024)
+#define MAX_ERRORS     100
+
+struct parser {
+	struct mxg_lexer lx;
+	struct mxg_token tok;
+	const char *name;
+	const struct mxg_log *log;
+	struct mxg_ruleset *rs;
+	unsigned nerr;
+	int oom;
+};
+
+/* ---- allocation owned by the ruleset ---------------------------------- */
+
+static void *
+own(struct parser *p, void *ptr)
+{
+	struct mxg_ruleset *rs = p->rs;
+	void **na;
+	size_t cap;
+
+	if (ptr == NULL) {
+		p->oom = 1;
+		return NULL;
+	}
+	if (rs->nallocs == rs->capallocs) {
+		cap = rs->capallocs ? rs->capallocs * 2 : 64;
+		if ((na = realloc(rs->allocs, cap * sizeof(*na))) == NULL) {
+			free(ptr);
+			p->oom = 1;
+			return NULL;
+		}
+		rs->allocs = na;
+		rs->capallocs = cap;
+	}
+	rs->allocs[rs->nallocs++] = ptr;
+	return ptr;
+}
+
+static void *
+zalloc(struct parser *p, size_t size)
+{
+	return own(p, calloc(1, size));
+}
+
+static char *
+sdup(struct parser *p, const char *s, size_t len)
+{
+	char *d;
+
+	if ((d = own(p, malloc(len + 1))) == NULL)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* grow an owned-by-realloc array; the final pointer is owned at the end */
+/* arrp points to the array pointer (of any type): copied with memcpy */
+static int
+grow(struct parser *p, void *arrp, size_t *cap, size_t n, size_t elem)
+{
+	void *old, *na;
+	size_t nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 8;
+	memcpy(&old, arrp, sizeof(old));
+	if ((na = realloc(old, nc * elem)) == NULL) {
+		p->oom = 1;
+		return -1;
+	}
+	memcpy(arrp, &na, sizeof(na));
+	*cap = nc;
+	return 0;
+}
+
+/* ---- diagnostics ---------------------------------------------------- */
+
+static void perr(struct parser *p, const struct mxg_token *t, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+static void pwarn(struct parser *p, const struct mxg_token *t, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	p->nerr++;
+	if (p->nerr > MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mxg_log(
+	    p->log, MXG_LOG_ERR, "%s:%u:%u: %s", p->name, t->line, t->col, msg);
+}
+
+static void
+pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mxg_log(p->log, MXG_LOG_WARNING, "%s:%u:%u: warning: %s", p->name,
+	    t->line, t->col, msg);
+}
+
+/* printable, bounded excerpt of a token for messages */
+static const char *
+show(const struct mxg_token *t, char *buf, size_t size)
+{
+	size_t i, j;
+
+	switch (t->type) {
+	case MXG_T_EOF:
+		return "end of file";
+	case MXG_T_NL:
+		return "end of line";
+	default:
+		break;
+	}
+	for (i = 0, j = 0; i < t->len && j + 4 < size; i++) {
+		unsigned char c = (unsigned char)t->text[i];
+
+		buf[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (i < t->len && j + 4 <= size) {
+		memcpy(buf + j, "...", 3);
+		j += 3;
+	}
+	buf[j] = '\0';
+	return buf;
+}
+
+#define SHOW(t) show((t), showbuf, sizeof(showbuf))
+
+/* ---- token stream --------------------------------------------------- */
+
+static void
+next(struct parser *p)
+{
+	mxg_rules_lex_next(&p->lx, &p->tok);
+	if (p->tok.type == MXG_T_ERROR) {
+		perr(p, &p->tok, "%s", p->tok.text);
+		p->tok.type = MXG_T_WORD; /* keep going with what we have */
+		p->tok.text = "";
+		p->tok.len = 0;
+	}
+}
+
+static int
+atend(const struct parser *p)
+{
+	return p->tok.type == MXG_T_NL || p->tok.type == MXG_T_EOF;
+}
+
+static void
+skipstmt(struct parser *p)
+{
+	while (!atend(p))
+		next(p);
+}
+
+static int
+isword(const struct parser *p, const char *w)
+{
+	return p->tok.type == MXG_T_WORD && strcmp(p->tok.text, w) == 0;
+}
+
+/* a quoted string, or a bare word where milter-greylist allows one */
+static int
+isstr(const struct parser *p)
+{
+	return p->tok.type == MXG_T_STRING || p->tok.type == MXG_T_WORD;
+}
+
+/* ---- scalar values -------------------------------------------------- */
+
+/* "90", "10m", "1h30m", "2d", "1w": seconds; -1 if malformed */
+static long
+duration(const char *s)
+{
+	long total = 0, n, mult;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = 0;
+		while (*s >= '0' && *s <= '9') {
+			if (n > (LONG_MAX - 9) / 10)
+				return -1;
+			n = n * 10 + (*s++ - '0');
+		}
+		switch (*s) {
+		case '\0':
+			mult = 1;
+			break;
+		case 's':
+			mult = 1;
+			s++;
+			break;
+		case 'm':
+			mult = 60;
+			s++;
+			break;
+		case 'h':
+			mult = 3600;
+			s++;
+			break;
+		case 'd':
+			mult = 86400;
+			s++;
+			break;
+		case 'w':
+			mult = 7 * 86400;
+			s++;
+			break;
+		default:
+			return -1;
+		}
+		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
+			return -1;
+		total += n * mult;
+	}
+	return total;
+}
+
+static int
+number(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (n > (max - (unsigned long)(*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (unsigned long)(*s - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static long
+want_duration(struct parser *p, const char *what)
+{
+	char showbuf[80];
+	long d;
+
+	if (!isstr(p) || (d = duration(p->tok.text)) < 0) {
+		perr(p, &p->tok,
+		    "%s: expected a duration (90, 90s, 10m, 2h, 1d, 1w), got "
+		    "'%s'",
+		    what, SHOW(&p->tok));
+		return -1;
+	}
+	next(p);
+	return d;
+}
+
+static const char *
+want_string(struct parser *p, const char *what)
+{
+	char showbuf[80];
+	const char *s;
+
+	if (p->tok.type != MXG_T_STRING) {
+		perr(p, &p->tok, "%s: expected a quoted string, got '%s'", what,
+		    SHOW(&p->tok));
+		return NULL;
+	}
+	s = sdup(p, p->tok.text, p->tok.len);
+	next(p);
+	return s;
+}
+
+/* "a.b.c.d", "a.b.c.d/n", "a.b.c.d/m.m.m.m", "v6", "v6/n" */
+static int
+ipprefix(const char *s, struct mxg_ip *ip, int *prefix)
+{
+	char buf[MXG_IP_STRLEN * 2];
+	const char *slash;
+	struct mxg_ip mask;
+	unsigned long n;
+	size_t len, i;
+	int bits, b;
+
+	slash = strchr(s, '/');
+	len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (mxg_ip_parse(buf, ip) != 0)
+		return -1;
+	bits = ip->family == 6 ? 128 : 32;
+	if (slash == NULL) {
+		*prefix = bits;
+		return 0;
+	}
+	if (number(slash + 1, 128, &n) == 0) {
+		if ((int)n > bits) {
+			/* a v4-mapped v6 prefix */
+			if (ip->family == 4 && strchr(buf, ':') != NULL &&
+			    n >= 96 && n <= 128)
+				n -= 96;
+			else
+				return -1;
+		}
+		*prefix = (int)n;
+		return 0;
+	}
+	if (ip->family != 4 || mxg_ip_parse(slash + 1, &mask) != 0 ||
+	    mask.family != 4)
+		return -1;
+	for (bits = 0, i = 0; i < 4; i++)
+		for (b = 7; b >= 0; b--) {
+			if (!((mask.a[i] >> b) & 1))
+				goto done;
+			bits++;
+		}
+done:
+	for (n = (unsigned long)bits; n < 32; n++)
+		if ((mask.a[n / 8] >> (7 - n % 8)) & 1)
+			return -1; /* not contiguous */
+	*prefix = bits;
+	return 0;
+}
+
+/* ---- lists ---------------------------------------------------------- */
+
+static struct mxg_rlist *
+newlist(struct parser *p, int type, const char *name)
+{
+	struct mxg_rlist *l;
+
+	if ((l = zalloc(p, sizeof(*l))) == NULL)
+		return NULL;
+	l->type = type;
+	l->name = name;
+	l->next = p->rs->lists;
+	p->rs->lists = l;
+	return l;
+}
+
+static regex_t *
+compile(struct parser *p, const struct mxg_token *t, regex_t *re)
+{
+	char err[160];
+	int flags, r;
+
+	flags = REG_NOSUB | REG_ICASE;
+	if (p->rs->cf.flags & MXG_CF_EXTENDEDREGEX)
+		flags |= REG_EXTENDED;
+	if ((r = regcomp(re, t->text, flags)) != 0) {
+		regerror(r, re, err, sizeof(err));
+		perr(p, t, "bad regular expression: %s", err);
+		return NULL;
+	}
+	return re;
+}
+
+static int
+addstr(struct parser *p, struct mxg_strset **set, const char *s, size_t len)
+{
+	if (*set == NULL && (*set = mxg_strset_new()) == NULL) {
+		p->oom = 1;
+		return -1;
+	}
+	if (mxg_strset_add(*set, s, len) != 0) {
+		p->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* one list item: the current token. Errors are reported; returns 0/-1 */
+static int
+listitem(struct parser *p, struct mxg_rlist *l, int substr)
+{
+	char showbuf[80];
+	const struct mxg_token *t = &p->tok;
+	const char *s, *at;
+	struct mxg_ip ip;
+	int prefix;
+	size_t len;
+
+	if (l->type == MXG_L_ADDR) {
+		if (!isstr(p) || ipprefix(t->text, &ip, &prefix) != 0) {
+			perr(p, t,
+			    "expected an IP address or network "
+			    "(192.0.2.0/24, 2001:db8::/32), got '%s'",
+			    SHOW(t));
+			return -1;
+		}
+		if (l->cidr == NULL && (l->cidr = mxg_cidr_new()) == NULL) {
+			p->oom = 1;
+			return -1;
+		}
+		if (mxg_cidr_add(l->cidr, &ip, prefix) != 0)
+			p->oom = 1;
+		return 0;
+	}
+	if (t->type == MXG_T_REGEX) {
+		if (grow(p, &l->re, &l->capre, l->nre, sizeof(*l->re)) != 0)
+			return -1;
+		if (compile(p, t, &l->re[l->nre]) == NULL)
+			return -1;
+		l->nre++;
+		return 0;
+	}
+	if (!isstr(p) || t->len == 0) {
+		perr(p, t, "expected a string or /regex/, got '%s'", SHOW(t));
+		return -1;
+	}
+	s = t->text;
+	len = t->len;
+	if (substr) {
+		if (grow(p, &l->subs, &l->capsubs, l->nsubs,
+		        sizeof(*l->subs)) != 0)
+			return -1;
+		if ((l->subs[l->nsubs] = sdup(p, s, len)) == NULL)
+			return -1;
+		l->nsubs++;
+		return 0;
+	}
+	/* addresses as milter-greylist writes them: <a@b> */
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		s++;
+		len -= 2;
+	}
+	switch (l->type) {
+	case MXG_L_DOMAIN:
+		while (len > 0 && s[0] == '.') {
+			s++;
+			len--;
+		}
+		return addstr(p, &l->exact, s, len);
+	case MXG_L_FROM:
+	case MXG_L_RCPT:
+		at = memchr(s, '@', len);
+		if (at == NULL)
+			return addstr(p, &l->domains, s, len);
+		if (at == s)
+			return addstr(p, &l->domains, s + 1, len - 1);
+		return addstr(p, &l->exact, s, len);
+	default:
+		return addstr(p, &l->exact, s, len);
+	}
+}
+
+/* a single item, or { item ... } */
+static int
+listvalues(struct parser *p, struct mxg_rlist *l, int substr)
+{
+	char showbuf[80];
+	struct mxg_token open;
+	int bad = 0;
+
+	if (p->tok.type != MXG_T_LBRACE) {
+		if (atend(p)) {
+			perr(p, &p->tok, "expected a value, got %s",
+			    SHOW(&p->tok));
+			return -1;
+		}
+		if (listitem(p, l, substr) != 0)
+			bad = 1;
+		next(p);
+		return bad ? -1 : 0;
+	}
+	open = p->tok;
+	next(p);
+	while (p->tok.type != MXG_T_RBRACE) {
+		if (p->tok.type == MXG_T_EOF) {
+			perr(p, &open, "unclosed '{'");
+			return -1;
+		}
+		if (p->tok.type == MXG_T_NL || p->tok.type == MXG_T_LBRACE) {
+			perr(p, &p->tok, "unexpected '%s' in a list",
+			    SHOW(&p->tok));
+			next(p);
+			bad = 1;
+			continue;
+		}
+		if (listitem(p, l, substr) != 0)
+			bad = 1;
+		next(p);
+	}
+	next(p);
+	return bad ? -1 : 0;
+}
+
+static struct mxg_rlist *
+findlist(struct parser *p, const char *name)
+{
+	struct mxg_rlist *l;
+
+	for (l = p->rs->lists; l != NULL; l = l->next)
+		if (l->name != NULL && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+/* list "name" addr|domain|from|rcpt|helo { ... } */
+static void
+d_list(struct parser *p)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} types[] = { { "addr", MXG_L_ADDR }, { "domain", MXG_L_DOMAIN },
+		{ "from", MXG_L_FROM }, { "rcpt", MXG_L_RCPT },
+		{ "helo", MXG_L_HELO } };
+	char showbuf[80];
+	struct mxg_token nametok;
+	struct mxg_rlist *l;
+	const char *name;
+	size_t i;
+
+	nametok = p->tok;
+	if ((name = want_string(p, "list")) == NULL)
+		return;
+	if (findlist(p, name) != NULL)
+		perr(p, &nametok, "list \"%s\" is already defined", name);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (isword(p, types[i].name))
+			break;
+	if (i == sizeof(types) / sizeof(types[0])) {
+		if (p->tok.type == MXG_T_WORD &&
+		    mxg_rules_kw_find(p->tok.text, p->tok.len) != NULL)
+			perr(p, &p->tok,
+			    "list type '%s' is unsupported (supported: addr, "
+			    "domain, from, rcpt, helo)",
+			    SHOW(&p->tok));
+		else
+			perr(p, &p->tok,
+			    "expected a list type (addr, domain, from, rcpt, "
+			    "helo), got '%s'",
+			    SHOW(&p->tok));
+		return;
+	}
+	next(p);
+	if ((l = newlist(p, types[i].type, name)) == NULL)
+		return;
+	if (p->tok.type != MXG_T_LBRACE) {
+		perr(p, &p->tok, "expected '{' after the list type, got '%s'",
+		    SHOW(&p->tok));
+		return;
+	}
+	listvalues(p, l, 0);
+}
+
+/* dnsrbl "name" zone answer[/prefix] */
+static void
+d_dnsrbl(struct parser *p)
+{
+	char showbuf[80];
+	struct mxg_rbl *r;
+	struct mxg_token t;
+	const char *name;
+	size_t i;
+
+	t = p->tok;
+	if ((name = want_string(p, "dnsrbl")) == NULL)
+		return;
+	for (i = 0; i < p->rs->nrbls; i++)
+		if (strcmp(p->rs->rbls[i]->name, name) == 0) {
+			perr(p, &t, "dnsrbl \"%s\" is already defined", name);
+			return;
+		}
+	if (p->rs->nrbls >= sizeof(unsigned long) * CHAR_BIT) {
+		perr(p, &t, "too many dnsrbl definitions (at most %zu)",
+		    sizeof(unsigned long) * CHAR_BIT);
+		return;
+	}
+	if ((r = zalloc(p, sizeof(*r))) == NULL)
+		return;
+	r->name = name;
+	if (!isstr(p) || p->tok.len == 0 || p->tok.len > 200 ||
+	    strchr(p->tok.text, ' ') != NULL) {
+		perr(p, &p->tok, "dnsrbl: expected a DNS zone, got '%s'",
+		    SHOW(&p->tok));
+		return;
+	}
+	r->zone = sdup(p, p->tok.text, p->tok.len);
+	next(p);
+	if (!isstr(p) || ipprefix(p->tok.text, &r->answer, &r->prefix) != 0 ||
+	    r->answer.family != 4) {
+		perr(p, &p->tok,
+		    "dnsrbl: expected an IPv4 answer (127.0.0.2 or "
+		    "127.0.0.0/24), got '%s'",
+		    SHOW(&p->tok));
+		return;
+	}
+	next(p);
+	if (grow(p, &p->rs->rbls, &i, p->rs->nrbls, sizeof(*p->rs->rbls)) != 0)
+		return;
+	r->idx = (unsigned)p->rs->nrbls;
+	p->rs->rbls[p->rs->nrbls++] = r;
+}
+
+/* sm_macro "name" "macro" "value" | /regex/ | unset */
+static void
+d_smmacro(struct parser *p)
+{
+	char showbuf[80];
+	struct mxg_macro_def *m;
+	struct mxg_token t;
+	size_t i, cap;
+
+	t = p->tok;
+	if ((m = zalloc(p, sizeof(*m))) == NULL)
+		return;
+	if ((m->name = want_string(p, "sm_macro")) == NULL)
+		return;
+	for (i = 0; i < p->rs->nmacros; i++)
+		if (strcmp(p->rs->macros[i]->name, m->name) == 0) {
+			perr(p, &t, "sm_macro \"%s\" is already defined",
+			    m->name);
+			return;
+		}
+	if ((m->macro = want_string(p, "sm_macro")) == NULL)
+		return;
+	if (isword(p, "unset")) {
+		m->unset = 1;
+	} else if (p->tok.type == MXG_T_STRING) {
+		m->value = sdup(p, p->tok.text, p->tok.len);
+	} else if (p->tok.type == MXG_T_REGEX) {
+		if ((m->re = zalloc(p, sizeof(*m->re))) == NULL)
+			return;
+		if (compile(p, &p->tok, m->re) == NULL) {
+			m->re = NULL;
+			return;
+		}
+		if (grow(p, &p->rs->regexes, &p->rs->capregexes,
+		        p->rs->nregexes, sizeof(*p->rs->regexes)) != 0) {
+			regfree(m->re);
+			return;
+		}
+		p->rs->regexes[p->rs->nregexes++] = m->re;
+	} else {
+		perr(p, &p->tok,
+		    "sm_macro: expected \"value\", /regex/ or unset, got '%s'",
+		    SHOW(&p->tok));
+		return;
+	}
+	next(p);
+	cap = p->rs->nmacros;
+	if (grow(p, &p->rs->macros, &cap, p->rs->nmacros,
+	        sizeof(*p->rs->macros)) != 0)
+		return;
+	p->rs->macros[p->rs->nmacros++] = m;
+}
+
+/* resolver "addr[:port]" ... [timeout DUR|Nms] */
+static void
+d_resolver(struct parser *p)
+{
+	char showbuf[80];
+	struct mxg_ruleset *rs = p->rs;
+	size_t cap, n;
+	long d;
+
+	if (p->tok.type != MXG_T_STRING) {
+		perr(p, &p->tok,
+		    "resolver: expected a quoted address, got "
+		    "'%s'",
+		    SHOW(&p->tok));
+		return;
+	}
+	while (p->tok.type == MXG_T_STRING) {
+		cap = rs->nresolvers;
+		if (grow(p, &rs->resolvers, &cap, rs->nresolvers,
+		        sizeof(*rs->resolvers)) != 0)
+			return;
+		rs->resolvers[rs->nresolvers++] =
+		    sdup(p, p->tok.text, p->tok.len);
+		next(p);
+	}
+	if (isword(p, "timeout")) {
+		next(p);
+		n = p->tok.len;
+		if (isstr(p) && n > 2 &&
+		    strcmp(p->tok.text + n - 2, "ms") == 0) {
+			char buf[32];
+
+			if (n - 2 >= sizeof(buf))
+				d = -1;
+			else {
+				memcpy(buf, p->tok.text, n - 2);
+				buf[n - 2] = '\0';
+				d = duration(buf);
+				if (strchr(buf, 's') || strchr(buf, 'm') ||
+				    strchr(buf, 'h') || strchr(buf, 'd') ||
+				    strchr(buf, 'w'))
+					d = -1;
+			}
+			if (d <= 0) {
+				perr(p, &p->tok, "resolver: bad timeout '%s'",
+				    SHOW(&p->tok));
+				return;
+			}
+			next(p);
+		} else {
+			if ((d = want_duration(p, "resolver timeout")) < 0)
+				return;
+			if (d > LONG_MAX / 1000) {
+				perr(p, &p->tok, "resolver: timeout too long");
+				return;
+			}
+			d *= 1000;
+		}
+		rs->cf.resolver_timeout_ms = d;
+	}
+	rs->cf.resolvers = rs->resolvers;
+	rs->cf.nresolvers = rs->nresolvers;
+}
+
+/* path [octal mode] for socket/dumpfile */
+static const char *
+path_mode(struct parser *p, const char *what, int *mode)
+{
+	char showbuf[80];
+	const char *path;
+	unsigned long m;
+	const char *s;
+
+	if ((path = want_string(p, what)) == NULL)
+		return NULL;
+	if (p->tok.type == MXG_T_WORD && !atend(p)) {
+		m = 0;
+		for (s = p->tok.text; *s >= '0' && *s <= '7'; s++)
+			m = m * 8 + (unsigned long)(*s - '0');
+		if (*s != '\0' || p->tok.len == 0 || p->tok.len > 4) {
+			perr(p, &p->tok, "%s: expected an octal mode, got '%s'",
+			    what, SHOW(&p->tok));
+			return NULL;
+		}
+		if (mode != NULL)
+			*mode = (int)m;
+		next(p);
+	}
+	return path;
+}
+
+static void
+d_subnet(struct parser *p, int six)
+{
+	char showbuf[80];
+	unsigned long n;
+	const char *s;
+
+	s = p->tok.text;
+	if (isstr(p) && *s == '/')
+		s++;
+	if (!isstr(p) || number(s, 1000, &n) != 0 || n > (six ? 128u : 32u)) {
+		perr(p, &p->tok, "%s: expected /0 to /%d, got '%s'",
+		    six ? "subnetmatch6" : "subnetmatch", six ? 128 : 32,
+		    SHOW(&p->tok));
+		return;
+	}
+	if (six)
+		p->rs->cf.subnetmatch6 = (int)n;
+	else
+		p->rs->cf.subnetmatch = (int)n;
+	next(p);
+}
+
+/* ---- rules ---------------------------------------------------------- */
+
+static int
+isnetwork(int kind)
+{
+	return kind == KW_DNSRBL_REF || kind == KW_SPF || kind == KW_GEOIP ||
+	    kind == KW_S25R || kind == KW_NORDNS || kind == KW_DOMAIN;
+}
+
+/* crontab field: * | N | N-M | */ /* S | lists */
+static int
+timefield(const char *s, int lo, int hi, unsigned long long *bits)
+{
+	unsigned long a, b, step;
+	char buf[64];
+	char *tok, *save, *slash, *dash;
+	int v;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*bits = 0;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		step = 1;
+		if ((slash = strchr(tok, '/')) != NULL) {
+			*slash = '\0';
+			if (number(slash + 1, 60, &step) != 0 || step == 0)
+				return -1;
+		}
+		if (strcmp(tok, "*") == 0) {
+			a = (unsigned long)lo;
+			b = (unsigned long)hi;
+		} else if ((dash = strchr(tok, '-')) != NULL) {
+			*dash = '\0';
+			if (number(tok, 60, &a) != 0 ||
+			    number(dash + 1, 60, &b) != 0)
+				return -1;
+		} else {
+			if (number(tok, 60, &a) != 0)
+				return -1;
+			b = slash ? (unsigned long)hi : a;
+		}
+		if ((int)a < lo || (int)b > hi || a > b)
+			return -1;
+		for (v = (int)a; v <= (int)b; v += (int)step)
+			*bits |= 1ULL << v;
+	}
+	return *bits ? 0 : -1;
+}
+
+static struct mxg_timespec *
+timespec(struct parser *p)
+{
+	static const int lo[5] = { 0, 0, 1, 1, 0 },
+	                 hi[5] = { 59, 23, 31, 12, 7 };
+	char showbuf[80];
+	struct mxg_timespec *ts;
+	unsigned long long bits[5];
+	char buf[256], *f[5], *save;
+	struct mxg_token t = p->tok;
+	int i;
+
+	if ((ts = zalloc(p, sizeof(*ts))) == NULL)
+		return NULL;
+	if (p->tok.type == MXG_T_STRING) {
+		if (p->tok.len >= sizeof(buf))
+			goto bad;
+		memcpy(buf, p->tok.text, p->tok.len + 1);
+		for (i = 0; i < 5; i++)
+			if ((f[i] = strtok_r(i ? NULL : buf, " \t", &save)) ==
+			    NULL)
+				goto bad;
+		if (strtok_r(NULL, " \t", &save) != NULL)
+			goto bad;
+		for (i = 0; i < 5; i++)
+			if (timefield(f[i], lo[i], hi[i], &bits[i]) != 0)
+				goto bad;
+		next(p);
+	} else {
+		for (i = 0; i < 5; i++) {
+			if (p->tok.type != MXG_T_WORD ||
+			    timefield(p->tok.text, lo[i], hi[i], &bits[i]) != 0)
+				goto bad;
+			next(p);
+		}
+	}
+	ts->min = bits[0];
+	ts->hour = (unsigned long)bits[1];
+	ts->mday = (unsigned long)bits[2];
+	ts->mon = (unsigned long)bits[3];
+	ts->wday = (unsigned long)bits[4];
+	if (ts->wday & (1UL << 7))
+		ts->wday |= 1; /* 7 is Sunday too */
+	return ts;
+bad:
+	perr(p, &t,
+	    "time: expected a crontab-style spec \"min hour mday month "
+	    "wday\" (e.g. \"* 8-18 * * 1-5\"), got '%s'",
+	    SHOW(&p->tok));
+	return NULL;
+}
+
+static int
+cmpop(const char *s, size_t *len)
+{
+	static const struct {
+		const char *s;
+		int op;
+	} ops[] = { { "<=", MXG_CMP_LE }, { ">=", MXG_CMP_GE },
+		{ "==", MXG_CMP_EQ }, { "!=", MXG_CMP_NE }, { "<", MXG_CMP_LT },
+		{ ">", MXG_CMP_GT }, { "=", MXG_CMP_EQ } };
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strncmp(s, ops[i].s, strlen(ops[i].s)) == 0) {
+			*len = strlen(ops[i].s);
+			return ops[i].op;
+		}
+	*len = 0;
+	return 0;
+}
+
+/* [op] N[k|m|g] (op defaults to >=, as milter-greylist's rcptcount) */
+static int
+comparison(struct parser *p, struct mxg_clause *c, int sizes)
+{
+	char showbuf[80];
+	char buf[64];
+	unsigned long n, mult = 1;
+	size_t oplen, len;
+	int op;
+
+	if (!isstr(p)) {
+		perr(p, &p->tok,
+		    "expected a comparison (> 10, <= 5), got "
+		    "'%s'",
+		    SHOW(&p->tok));
+		return -1;
+	}
+	op = cmpop(p->tok.text, &oplen);
+	if (op != 0 && oplen == p->tok.len) {
+		next(p);
+		oplen = 0;
+	} else if (op == 0) {
+		op = MXG_CMP_GE;
+	}
+	if (!isstr(p) || p->tok.len - oplen >= sizeof(buf)) {
+		perr(p, &p->tok, "expected a number, got '%s'", SHOW(&p->tok));
+		return -1;
+	}
+	if (p->tok.text[oplen] == '$') {
+		perr(p, &p->tok,
+		    "comparison with a property ('%s') is unsupported",
+		    SHOW(&p->tok));
+		return -1;
+	}
+	len = p->tok.len - oplen;
+	memcpy(buf, p->tok.text + oplen, len + 1);
+	if (sizes && len > 1) {
+		switch (buf[len - 1]) {
+		case 'k':
+		case 'K':
+			mult = 1024;
+			break;
+		case 'm':
+		case 'M':
+			mult = 1024 * 1024;
+			break;
+		case 'g':
+		case 'G':
+			mult = 1024UL * 1024 * 1024;
+			break;
+		default:
+			break;
+		}
+		if (mult != 1)
+			buf[len - 1] = '\0';
+	}
+	if (number(buf, ULONG_MAX / mult, &n) != 0) {
+		perr(p, &p->tok, "expected a number, got '%s'", SHOW(&p->tok));
+		return -1;
+	}
+	c->u.cmp.op = op;
+	c->u.cmp.n = n * mult;
+	next(p);
+	return 0;
+}
+
+/*
+ * The S25R heuristic (Selective SMTP Rejection, Asami 2004): generic
+ * rDNS names of dynamic hosts. Compiled once per ruleset when used.
+ */
+static const char *const s25r_patterns[MXG_S25R_N] = {
+	"^[^.]*[0-9][^0-9.]+[0-9]",
+	"^[^.]*[0-9]{5}",
+	"^([^.]+\\.)?[0-9][^.]*\\.[^.]+\\..+\\.[a-z]",
+	"^[^.]*[0-9]\\.[^.]*[0-9]-[0-9]",
+	"^[^.]*[0-9]\\.[^.]*[0-9]\\.[^.]+\\..+\\.",
+	"^(dhcp|dialup|ppp|[achrsvx]?adsl)[^.]*[0-9]",
+};
+
+static int
+s25r_compile(struct parser *p, const struct mxg_token *t)
+{
+	size_t i;
+
+	if (p->rs->s25r_ready)
+		return 0;
+	for (i = 0; i < MXG_S25R_N; i++) {
+		if (regcomp(&p->rs->s25r[i], s25r_patterns[i],
+		        REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+			while (i-- > 0)
+				regfree(&p->rs->s25r[i]);
+			perr(p, t, "internal error: S25R pattern %zu", i);
+			return -1;
+		}
+	}
+	p->rs->s25r_ready = 1;
+	return 0;
+}
+
+static int
+spfword(const char *s)
+{
+	static const struct {
+		const char *s;
+		int v;
+	} w[] = { { "pass", MXG_SPF_PASS }, { "fail", MXG_SPF_FAIL },
+		{ "softfail", MXG_SPF_SOFTFAIL },
+		{ "neutral", MXG_SPF_NEUTRAL }, { "none", MXG_SPF_NONE },
+		{ "unknown", MXG_SPF_PERMERROR },
+		{ "permerror", MXG_SPF_PERMERROR },
+		{ "error", MXG_SPF_TEMPERROR },
+		{ "temperror", MXG_SPF_TEMPERROR } };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strcasecmp(s, w[i].s) == 0)
+			return w[i].v;
+	return -1;
+}
+
+/* the clause at p->tok (already known to be kind); fills c */
+static int
+clause(struct parser *p, int kind, struct mxg_clause *c, int stage)
+{
+	char showbuf[80];
+	struct mxg_token kwt = p->tok;
+	struct mxg_rlist *l;
+	const char *name;
+	size_t i;
+	int ltype, v;
+
+	c->kind = kind;
+	c->line = kwt.line;
+	c->col = kwt.col;
+	next(p);
+	switch (kind) {
+	case KW_ADDR:
+	case KW_DOMAIN:
+	case KW_FROM:
+	case KW_RCPT:
+	case KW_HELO:
+	case KW_HEADER:
+	case KW_BODY:
+		ltype = kind == KW_ADDR ? MXG_L_ADDR
+		    : kind == KW_DOMAIN ? MXG_L_DOMAIN
+		    : kind == KW_FROM   ? MXG_L_FROM
+		    : kind == KW_RCPT   ? MXG_L_RCPT
+		    : kind == KW_HELO   ? MXG_L_HELO
+		                        : MXG_L_STR;
+		if ((kind == KW_HEADER || kind == KW_BODY) &&
+		    stage != MXG_STAGE_DATA) {
+			perr(p, &kwt, "'%s' is only valid in dacl rules",
+			    kind == KW_HEADER ? "header" : "body");
+			return -1;
+		}
+		if ((l = newlist(p, ltype, NULL)) == NULL)
+			return -1;
+		c->u.list = l;
+		return listvalues(p, l, kind == KW_HEADER || kind == KW_BODY);
+	case KW_AUTH:
+	case KW_TLS:
+		if (p->tok.type != MXG_T_STRING && p->tok.type != MXG_T_REGEX &&
+		    p->tok.type != MXG_T_LBRACE) {
+			c->u.tls = 1;
+			return 0;
+		}
+		if ((l = newlist(p, MXG_L_STR, NULL)) == NULL)
+			return -1;
+		c->u.list = l;
+		return listvalues(p, l, 0);
+	case KW_LISTREF:
+		if ((name = want_string(p, "list")) == NULL)
+			return -1;
+		if ((l = findlist(p, name)) == NULL) {
+			perr(p, &kwt, "list \"%s\" is not defined", name);
+			return -1;
+		}
+		c->u.list = l;
+		return 0;
+	case KW_SMMACRO_REF:
+		if ((name = want_string(p, "sm_macro")) == NULL)
+			return -1;
+		for (i = 0; i < p->rs->nmacros; i++)
+			if (strcmp(p->rs->macros[i]->name, name) == 0)
+				break;
+		if (i == p->rs->nmacros) {
+			perr(p, &kwt, "sm_macro \"%s\" is not defined", name);
+			return -1;
+		}
+		c->u.macro = p->rs->macros[i];
+		return 0;
+	case KW_DNSRBL_REF:
+		if ((name = want_string(p, "dnsrbl")) == NULL)
+			return -1;
+		for (i = 0; i < p->rs->nrbls; i++)
+			if (strcmp(p->rs->rbls[i]->name, name) == 0)
+				break;
+		if (i == p->rs->nrbls) {
+			perr(p, &kwt, "dnsrbl \"%s\" is not defined", name);
+			return -1;
+		}
+		c->u.rbl = p->rs->rbls[i];
+		return 0;
+	case KW_GEOIP:
+		if (!isstr(p) || p->tok.len != 2) {
+			perr(p, &p->tok,
+			    "geoip: expected a two-letter country code, got "
+			    "'%s'",
+			    SHOW(&p->tok));
+			return -1;
+		}
+		c->u.cc[0] = p->tok.text[0];
+		c->u.cc[1] = p->tok.text[1];
+		next(p);
+		return 0;
+	case KW_SPF:
+		c->u.spf = MXG_SPF_PASS;
+		if (p->tok.type != MXG_T_WORD ||
+		    mxg_rules_kw_find(p->tok.text, p->tok.len) != NULL)
+			return 0;
+		if (strcmp(p->tok.text, "self") == 0) {
+			perr(p, &p->tok, "spf self is unsupported");
+			return -1;
+		}
+		if ((v = spfword(p->tok.text)) < 0) {
+			perr(p, &p->tok,
+			    "spf: expected pass, fail, softfail, neutral, "
+			    "none, unknown or error, got '%s'",
+			    SHOW(&p->tok));
+			return -1;
+		}
+		c->u.spf = v;
+		next(p);
+		return 0;
+	case KW_TIME:
+		return (c->u.time = timespec(p)) == NULL ? -1 : 0;
+	case KW_RCPTCOUNT:
+		return comparison(p, c, 0);
+	case KW_MSGSIZE:
+		if (stage != MXG_STAGE_DATA) {
+			perr(p, &kwt, "'msgsize' is only valid in dacl rules");
+			return -1;
+		}
+		return comparison(p, c, 1);
+	case KW_S25R:
+		return s25r_compile(p, &kwt);
+	case KW_DEFAULT:
+	case KW_NORDNS:
+		return 0;
+	default:
+		perr(p, &kwt, "internal error: clause %d", kind);
+		return -1;
+	}
+}
+
+static const char *
+fmtvalue(struct parser *p, const char *what)
+{
+	return want_string(p, what);
+}
+
+static unsigned
+fmtneeds(const char *f)
+{
+	unsigned n = 0;
+
+	if (f == NULL)
+		return 0;
+	if (strstr(f, "%C") != NULL)
+		n |= MXG_NEED_GEOIP;
+	if (strstr(f, "%Qs") != NULL)
+		n |= MXG_NEED_SPF;
+	if (strstr(f, "%d") != NULL || strstr(f, "%md") != NULL ||
+	    strstr(f, "%sd") != NULL)
+		n |= MXG_NEED_RDNS;
+	return n;
+}
+
+static int
+value(struct parser *p, int kind, struct mxg_rule *r)
+{
+	char showbuf[80];
+	unsigned long n;
+	long d;
+
+	next(p);
+	switch (kind) {
+	case KW_DELAY:
+		return (r->delay = want_duration(p, "delay")) < 0 ? -1 : 0;
+	case KW_AW:
+		return (r->autowhite = want_duration(p, "autowhite")) < 0 ? -1
+		                                                          : 0;
+	case KW_MSG:
+		return (r->msg = fmtvalue(p, "msg")) == NULL ? -1 : 0;
+	case KW_ECODE:
+		if ((r->ecode = fmtvalue(p, "ecode")) == NULL)
+			return -1;
+		if (strlen(r->ecode) >= MXG_CODE_MAX) {
+			perr(p, &p->tok, "ecode: too long");
+			return -1;
+		}
+		return 0;
+	case KW_REPORTV:
+		return (r->report = fmtvalue(p, "report")) == NULL ? -1 : 0;
+	case KW_LOG:
+		return (r->log = fmtvalue(p, "log")) == NULL ? -1 : 0;
+	case KW_ADDHEADER:
+		return (r->addheader = fmtvalue(p, "addheader")) == NULL ? -1
+		                                                         : 0;
+	case KW_NOLOG:
+		r->nolog = 1;
+		return 0;
+	case KW_CODE:
+		if (!isstr(p) || number(p->tok.text, 999, &n) != 0 || n < 200) {
+			perr(p, &p->tok,
+			    "code: expected an SMTP code (451, 550), got '%s'",
+			    SHOW(&p->tok));
+			return -1;
+		}
+		r->code = (int)n;
+		next(p);
+		return 0;
+	default:
+		d = kind;
+		perr(p, &p->tok, "internal error: value %ld", d);
+		return -1;
+	}
+}
+
+static int
+addrule(struct parser *p, struct mxg_stage_rules *st, struct mxg_rule *r)
+{
+	if (grow(p, &st->rules, &st->cap, st->nrules, sizeof(*st->rules)) != 0)
+		return -1;
+	st->rules[st->nrules++] = *r;
+	return 0;
+}
+
+/* racl|dacl [id] action clause... value... */
+static void
+d_acl(struct parser *p, int stage, const struct mxg_token *aclt)
+{
+	char showbuf[80];
+	struct mxg_stage_rules *st = &p->rs->st[stage];
+	const struct mxg_kw *kw;
+	struct mxg_clause *cl = NULL, tmp;
+	size_t ncl = 0, capcl = 0, i, j;
+	struct mxg_rule r;
+	struct mxg_token negt;
+	unsigned errs = p->nerr;
+	int neg, isdefault = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.line = aclt->line;
+	r.delay = -1;
+	r.autowhite = -1;
+	if (p->tok.type == MXG_T_STRING) {
+		r.id = sdup(p, p->tok.text, p->tok.len);
+		next(p);
+	}
+	if (isword(p, "whitelist"))
+		r.action = MXG_RA_WHITELIST;
+	else if (isword(p, "greylist"))
+		r.action = MXG_RA_GREYLIST;
+	else if (isword(p, "blacklist"))
+		r.action = MXG_RA_BLACKLIST;
+	else if (isword(p, "continue"))
+		r.cont = 1;
+	else {
+		perr(p, &p->tok,
+		    "expected whitelist, greylist, blacklist or continue, got "
+		    "'%s'",
+		    SHOW(&p->tok));
+		skipstmt(p);
+		return;
+	}
+	next(p);
+	while (!atend(p) && !p->oom) {
+		neg = 0;
+		negt = p->tok;
+		if (p->tok.type == MXG_T_BANG) {
+			neg = 1;
+			next(p);
+		} else if (isword(p, "not") || isword(p, "no")) {
+			neg = 1;
+			next(p);
+		}
+		kw = p->tok.type == MXG_T_WORD
+		    ? mxg_rules_kw_find(p->tok.text, p->tok.len)
+		    : NULL;
+		if (kw != NULL && kw->clause == KW_UNSUPPORTED) {
+			perr(p, &p->tok, "'%s' is unsupported by mxgrey",
+			    kw->name);
+			skipstmt(p);
+			break;
+		}
+		if (kw != NULL && kw->clause != KW_NONE &&
+		    kw->clause != KW_NOT) {
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.neg = neg;
+			if (clause(p, kw->clause, &tmp, stage) != 0) {
+				skipstmt(p);
+				break;
+			}
+			if (grow(p, &cl, &capcl, ncl, sizeof(*cl)) != 0)
+				break;
+			cl[ncl++] = tmp;
+			continue;
+		}
+		if (kw != NULL && kw->value != KW_NONE && !neg) {
+			if (value(p, kw->value, &r) != 0) {
+				skipstmt(p);
+				break;
+			}
+			continue;
+		}
+		if (neg && kw != NULL && kw->value != KW_NONE)
+			perr(p, &negt, "'%s' cannot be negated", kw->name);
+		else
+			perr(p, &p->tok,
+			    "expected a clause or a value, got "
+			    "'%s'",
+			    SHOW(&p->tok));
+		skipstmt(p);
+		break;
+	}
+	if (p->nerr != errs || p->oom) {
+		free(cl);
+		return;
+	}
+	if (ncl == 0) {
+		perr(p, aclt,
+		    "rule has no clause (use 'default' to match "
+		    "everything)");
+		free(cl);
+		return;
+	}
+	if (st->closed) {
+		pwarn(p, aclt,
+		    "rule ignored: it follows a 'default' rule of the same "
+		    "stage (line %u)",
+		    st->closed);
+		free(cl);
+		return;
+	}
+	if (ncl == 1 && cl[0].kind == KW_DEFAULT && !cl[0].neg && !r.cont)
+		isdefault = 1;
+	/* cheap local clauses first, lookups last: stable partition */
+	for (i = 0, j = 0; i < ncl; i++)
+		if (!isnetwork(cl[i].kind)) {
+			tmp = cl[i];
+			memmove(&cl[j + 1], &cl[j], (i - j) * sizeof(*cl));
+			cl[j++] = tmp;
+		}
+	r.clauses = own(p, cl);
+	r.nclauses = ncl;
+	if (r.clauses == NULL)
+		return;
+	for (i = 0; i < ncl; i++) {
+		switch (cl[i].kind) {
+		case KW_DNSRBL_REF:
+			st->needs |= MXG_NEED_DNSRBL;
+			break;
+		case KW_SPF:
+			st->needs |= MXG_NEED_SPF;
+			break;
+		case KW_GEOIP:
+			st->needs |= MXG_NEED_GEOIP;
+			break;
+		case KW_S25R:
+		case KW_NORDNS:
+		case KW_DOMAIN:
+			st->needs |= MXG_NEED_RDNS;
+			break;
+		default:
+			break;
+		}
+	}
+	st->needs |= fmtneeds(r.msg) | fmtneeds(r.log) | fmtneeds(r.report) |
+	    fmtneeds(r.addheader);
+	if (addrule(p, st, &r) == 0 && isdefault)
+		st->closed = r.line;
+}
+
+/* ---- statements ----------------------------------------------------- */
+
+static void
+statement(struct parser *p)
+{
+	char showbuf[80];
+	struct mxg_config *cf = &p->rs->cf;
+	const struct mxg_kw *kw;
+	struct mxg_token kwt;
+	unsigned long n;
+	long d;
+
+	kwt = p->tok;
+	if (p->tok.type != MXG_T_WORD) {
+		perr(p, &p->tok, "expected a keyword, got '%s'", SHOW(&p->tok));
+		skipstmt(p);
+		return;
+	}
+	kw = mxg_rules_kw_find(p->tok.text, p->tok.len);
+	if (kw == NULL || kw->global == KW_NONE) {
+		perr(p, &p->tok, "unknown keyword '%s'", SHOW(&p->tok));
+		skipstmt(p);
+		return;
+	}
+	next(p);
+	switch (kw->global) {
+	case KW_UNSUPPORTED:
+		perr(p, &kwt, "'%s' is unsupported by mxgrey", kw->name);
+		skipstmt(p);
+		return;
+	case KW_FLAG:
+		cf->flags |= kw->flag;
+		break;
+	case KW_GREYLIST:
+		if ((d = want_duration(p, "greylist")) >= 0)
+			cf->delay = d;
+		break;
+	case KW_AUTOWHITE:
+		if ((d = want_duration(p, "autowhite")) >= 0)
+			cf->autowhite = d;
+		break;
+	case KW_TIMEOUT:
+		if ((d = want_duration(p, "timeout")) >= 0)
+			cf->timeout = d;
+		break;
+	case KW_SUBNETMATCH:
+		d_subnet(p, 0);
+		break;
+	case KW_SUBNETMATCH6:
+		d_subnet(p, 1);
+		break;
+	case KW_REPORT:
+		if (isword(p, "none"))
+			cf->report = 0;
+		else if (isword(p, "delays"))
+			cf->report = MXG_REPORT_DELAYS;
+		else if (isword(p, "nodelays"))
+			cf->report = MXG_REPORT_NODELAYS;
+		else if (isword(p, "all"))
+			cf->report = MXG_REPORT_ALL;
+		else {
+			perr(p, &p->tok,
+			    "report: expected none, delays, nodelays or all, "
+			    "got '%s'",
+			    SHOW(&p->tok));
+			break;
+		}
+		next(p);
+		break;
+	case KW_STORE:
+		if ((cf->store = want_string(p, "store")) == NULL)
+			break;
+		if (isword(p, "hashsize")) {
+			next(p);
+			if (!isstr(p) || number(p->tok.text, 1UL << 30, &n) ||
+			    n == 0) {
+				perr(p, &p->tok,
+				    "hashsize: expected a number, got '%s'",
+				    SHOW(&p->tok));
+				break;
+			}
+			cf->store_hashsize = n;
+			next(p);
+		}
+		break;
+	case KW_FAILACTION:
+		if (isword(p, "tempfail"))
+			cf->fail_action = MXG_TEMPFAIL;
+		else if (isword(p, "accept"))
+			cf->fail_action = MXG_ACCEPT;
+		else {
+			perr(p, &p->tok,
+			    "failaction: expected tempfail or accept, got '%s'",
+			    SHOW(&p->tok));
+			break;
+		}
+		next(p);
+		break;
+	case KW_LIST:
+		d_list(p);
+		break;
+	case KW_DNSRBL:
+		d_dnsrbl(p);
+		break;
+	case KW_SM_MACRO:
+		d_smmacro(p);
+		break;
+	case KW_GEOIPDB:
+	case KW_GEOIP2DB:
+		cf->geoip_db = want_string(p, kw->name);
+		break;
+	case KW_RESOLVER:
+		d_resolver(p);
+		break;
+	case KW_SOCKET:
+		cf->socket = path_mode(p, "socket", &cf->socket_mode);
+		if (cf->socket_mode != -1 && cf->socket_mode != 0666 &&
+		    cf->socket_mode != 0660 && cf->socket_mode != 0600)
+			perr(p, &kwt, "socket: mode must be 666, 660 or 600");
+		break;
+	case KW_DUMPFILE:
+		cf->dumpfile = path_mode(p, "dumpfile", NULL);
+		break;
+	case KW_USER:
+		cf->user = want_string(p, "user");
+		break;
+	case KW_PIDFILE:
+		cf->pidfile = want_string(p, "pidfile");
+		break;
+	case KW_DAEMON_ARGS:
+		/* daemon-only, no meaning in-process: arguments unchecked */
+		skipstmt(p);
+		break;
+	case KW_RACL:
+		d_acl(p, MXG_STAGE_RCPT, &kwt);
+		break;
+	case KW_DACL:
+		d_acl(p, MXG_STAGE_DATA, &kwt);
+		break;
+	default:
+		perr(p, &kwt, "internal error: keyword '%s'", kw->name);
+		skipstmt(p);
+		return;
+	}
+	if (!atend(p)) {
+		perr(p, &p->tok, "unexpected '%s' after '%s'", SHOW(&p->tok),
+		    kw->name);
+		skipstmt(p);
+	}
+}
+
+static void
+zones(struct parser *p, struct mxg_stage_rules *st)
+{
+	size_t i, j, k;
+
+	if ((st->zones = zalloc(p, (p->rs->nrbls + 1) * sizeof(char *))) ==
+	    NULL)
+		return;
+	for (i = 0; i < st->nrules; i++)
+		for (j = 0; j < st->rules[i].nclauses; j++) {
+			const struct mxg_clause *c = &st->rules[i].clauses[j];
+
+			if (c->kind != KW_DNSRBL_REF)
+				continue;
+			for (k = 0; k < st->nzones; k++)
+				if (strcmp(st->zones[k], c->u.rbl->zone) == 0)
+					break;
+			if (k == st->nzones)
+				st->zones[st->nzones++] = c->u.rbl->zone;
+		}
+}
+
+/* mxg_rules_free: see mxg_rules.h. */
+void
+mxg_rules_free(struct mxg_ruleset *rs)
+{
+	struct mxg_rlist *l;
+	size_t i;
+
+	if (rs == NULL)
+		return;
+	for (l = rs->lists; l != NULL; l = l->next) {
+		mxg_cidr_free(l->cidr);
+		mxg_strset_free(l->exact);
+		mxg_strset_free(l->domains);
+		for (i = 0; i < l->nre; i++)
+			regfree(&l->re[i]);
+		free(l->re);
+		free(l->subs);
+	}
+	for (i = 0; i < rs->nregexes; i++)
+		regfree(rs->regexes[i]);
+	if (rs->s25r_ready)
+		for (i = 0; i < MXG_S25R_N; i++)
+			regfree(&rs->s25r[i]);
+	free(rs->regexes);
+	for (i = 0; i < 2; i++)
+		free(rs->st[i].rules);
+	free(rs->rbls);
+	free(rs->macros);
+	free(rs->resolvers);
+	for (i = 0; i < rs->nallocs; i++)
+		free(rs->allocs[i]);
+	free(rs->allocs);
+	free(rs);
+}
+
+/*
+ * mxg_rules_parse: see mxg_rules.h. The buffer is tokenized in place
+ * (copies of token texts); nothing of buf is kept.
+ */
+struct mxg_ruleset *
+mxg_rules_parse(const char *name, const char *buf, size_t len,
+    const struct mxg_log *log, int *err)
+{
+	struct parser p;
+	struct mxg_ruleset *rs;
+
+	memset(&p, 0, sizeof(p));
+	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+		*err = MXG_ENOMEM;
+		return NULL;
+	}
+	rs->cf.delay = 1800;
+	rs->cf.autowhite = 86400;
+	rs->cf.timeout = 432000;
+	rs->cf.subnetmatch = 32;
+	rs->cf.subnetmatch6 = 128;
+	rs->cf.report = MXG_REPORT_ALL;
+	rs->cf.fail_action = MXG_TEMPFAIL;
+	rs->cf.socket_mode = -1;
+	p.rs = rs;
+	p.name = name ? name : "(rules)";
+	p.log = log;
+	if (mxg_rules_lex_init(&p.lx, buf, len) != 0) {
+		free(rs);
+		*err = MXG_ENOMEM;
+		return NULL;
+	}
+	next(&p);
+	while (p.tok.type != MXG_T_EOF && !p.oom) {
+		if (p.tok.type == MXG_T_NL) {
+			next(&p);
+			continue;
+		}
+		statement(&p);
+	}
+	zones(&p, &rs->st[0]);
+	zones(&p, &rs->st[1]);
+	mxg_rules_lex_free(&p.lx);
+	if (p.oom) {
+		mxg_rules_free(rs);
+		*err = MXG_ENOMEM;
+		return NULL;
+	}
+	if (p.nerr > 0) {
+		if (p.nerr > MAX_ERRORS)
+			mxg_log(log, MXG_LOG_ERR,
+			    "%s: %u errors (only the first %d shown)", p.name,
+			    p.nerr, MAX_ERRORS);
+		mxg_rules_free(rs);
+		*err = MXG_ERULES;
+		return NULL;
+	}
+	return rs;
+}
+
+/* mxg_rules_load: see mxg_rules.h. Reads at most 16 MiB. */
+struct mxg_ruleset *
+mxg_rules_load(const char *path, const struct mxg_log *log, int *err)
+{
+	struct mxg_ruleset *rs;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		mxg_log(log, MXG_LOG_ERR, "%s: cannot open: %s", path,
+		    strerror(errno));
+		*err = MXG_EIO;
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > MAX_RULES_FILE + 1)
+				cap = MAX_RULES_FILE + 1;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				*err = MXG_ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			mxg_log(log, MXG_LOG_ERR, "%s: cannot read: %s", path,
+			    strerror(errno));
+			*err = MXG_EIO;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > MAX_RULES_FILE) {
+			mxg_log(log, MXG_LOG_ERR, "%s: larger than %d bytes",
+			    path, MAX_RULES_FILE);
+			*err = MXG_EIO;
+			goto fail;
+		}
+	}
+	close(fd);
+	rs = mxg_rules_parse(path, buf, len, log, err);
+	free(buf);
+	return rs;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* mxg_rules_config: see mxg_rules.h. */
+const struct mxg_config *
+mxg_rules_config(const struct mxg_ruleset *rs)
+{
+	return &rs->cf;
+}
+
+/* mxg_rules_has_stage: see mxg_rules.h. */
+int
+mxg_rules_has_stage(const struct mxg_ruleset *rs, enum mxg_stage stage)
+{
+	return rs->st[stage == MXG_STAGE_DATA].nrules > 0;
+}
+
+/* mxg_rules_needs: see mxg_rules.h. */
+unsigned
+mxg_rules_needs(const struct mxg_ruleset *rs, enum mxg_stage stage)
+{
+	return rs->st[stage == MXG_STAGE_DATA].needs;
+}
+
+/* mxg_rules_dnsrbl_zones: see mxg_rules.h. */
+const char *const *
+mxg_rules_dnsrbl_zones(
+    const struct mxg_ruleset *rs, enum mxg_stage stage, size_t *n)
+{
+	const struct mxg_stage_rules *st = &rs->st[stage == MXG_STAGE_DATA];
+
+	*n = st->nzones;
+	return st->zones;
+}
