@@ -5,7 +5,8 @@
 # and the Exim tests skip.
 EXIM_INC	?= /usr/include/exim4
 EXIM_CORE_OBJS	= shim/exim/mxg_exim_args.o shim/exim/mxg_exim_result.o \
-		  shim/exim/mxg_exim_engine.o shim/exim/mxg_exim_rcpt.o
+		  shim/exim/mxg_exim_engine.o shim/exim/mxg_exim_rcpt.o \
+		  shim/exim/mxg_exim_good.o
 EXIM_GLUE_OBJS	= shim/exim/mxgrey_exim.o shim/exim/mxgrey_local_scan.o
 EXIM_SO		= shim/exim/mxgrey_exim.so
 

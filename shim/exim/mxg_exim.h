@@ -70,6 +70,23 @@ size_t mxg_exim_result_error(const char *why, char *buf, size_t size);
 struct mxg_engine *mxg_exim_engine_get(const char *rules, const char *store,
     const struct mxg_host *host, int *err);
 
+/*
+ * mxg_exim_good_path: the last good copy of the rules for store (NULL:
+ * the default store) into buf: "STORE.rules-good". Returns 0, or -1 when
+ * the store is no file (memory:, redis://) or buf is too small.
+ */
+int mxg_exim_good_path(const char *store, char *buf, size_t size);
+
+/*
+ * mxg_exim_good_refresh: the rules file at rules has just loaded without
+ * error; if the copy at good is older or of another size, copy rules to
+ * a private file, check that copy parses, and rename it over good. Quiet
+ * on failure (a missing copy only weakens the fallback). Blocks on file
+ * I/O only.
+ */
+void mxg_exim_good_refresh(
+    const char *rules, const char *good, const struct mxg_host *host);
+
 /* mxg_exim_engine_close_all: close every kept engine (tests, unload). */
 void mxg_exim_engine_close_all(void);
 

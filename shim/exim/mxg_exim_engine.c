@@ -6,6 +6,8 @@
  * shim, never in the engine. Nothing is opened before the first call, so
  * the listening daemon holds no engine.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +15,11 @@
 #include "mxg_exim.h"
 
 #define SLOTS 4
+
+#ifndef MXG_SYSCONFDIR
+#define MXG_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_RULES MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
 
 struct slot {
 	char *rules; /* NULL: default */
@@ -39,6 +46,55 @@ slot_clear(struct slot *s)
 	free(s->rules);
 	free(s->store);
 	memset(s, 0, sizeof(*s));
+}
+
+static void say(const struct mxg_host *host, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(const struct mxg_host *host, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (host == NULL || host->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	host->log(host->log_ctx, level, line);
+}
+
+/*
+ * The engine *ep was just opened from rules with result rc. Valid rules:
+ * refresh the last good copy. Broken rules: serve the last good copy if
+ * there is one. Returns the result for the engine left in *ep.
+ */
+static int
+last_good(struct mxg_engine **ep, int rc, const char *rules, const char *store,
+    const struct mxg_host *host)
+{
+	struct mxg_engine *g = NULL;
+	char good[4096];
+
+	if (mxg_exim_good_path(store, good, sizeof(good)) == -1)
+		return rc;
+	if (rc == MXG_OK) {
+		mxg_exim_good_refresh(rules, good, host);
+		return rc;
+	}
+	if (access(good, R_OK) == -1)
+		return rc;
+	if (mxg_open(&g, good, store, host) != MXG_OK) {
+		mxg_close(g);
+		return rc;
+	}
+	say(host, MXG_LOG_ERR,
+	    "mxgrey: %s cannot be used (%s): serving its last good copy %s",
+	    rules, mxg_strerror(rc), good);
+	mxg_close(*ep);
+	*ep = g;
+	return MXG_OK;
 }
 
 struct mxg_engine *
@@ -74,7 +130,9 @@ mxg_exim_engine_get(
 	rc = mxg_open(&e, rules, store, host);
 	if (e == NULL)
 		goto fail;
-	/* MXG_ERULES/MXG_EIO: e answers the failure action; keep it. */
+	rc = last_good(
+	    &e, rc, rules != NULL ? rules : DEFAULT_RULES, store, host);
+	/* still MXG_ERULES/MXG_EIO: e answers the failure action; keep it */
 	*err = rc;
 	slot_clear(victim);
 	victim->rules = r;

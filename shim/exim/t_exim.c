@@ -231,8 +231,10 @@ START_TEST(result_error)
 
 	mxg_exim_result_error(
 	    "argument 1 (client address) is empty", buf, sizeof(buf));
-	ck_assert_str_eq(
-	    buf, "defer 451 4.3.5 mxgrey: argument 1 (client address) is emp");
+	ck_assert_str_eq(buf,
+	    "defer 451 4.3.5 mxgrey: argument 1 (client address) is empty\tre");
+	mxg_exim_result_error("a\tb\r\nc", buf, sizeof(buf));
+	ck_assert_str_eq(buf, "defer 451 4.3.5 mxgrey: a b  c\treason=error");
 }
 END_TEST
 
@@ -252,7 +254,7 @@ START_TEST(rcpt_flow)
 	char rules[512], conf[600], store[600], out[MXG_EXIM_RESULT_MAX];
 	char *argv[6] = { "192.0.2.7", "client.example", "alice@example.org",
 		"bob@example.net", conf, store };
-	char *bad[1] = { "" };
+	char *bad[4] = { "", "h", "a@b", "c@d" };
 
 	ck_assert_ptr_nonnull(dir);
 	snprintf(rules, sizeof(rules), "%s/mxgrey.conf", dir);
@@ -275,7 +277,7 @@ START_TEST(rcpt_flow)
 	ck_assert_msg(strncmp(out, "reject 5", 8) == 0, "%s", out);
 
 	logged[0] = '\0';
-	mxg_exim_rcpt(1, bad, &host, out, sizeof(out));
+	mxg_exim_rcpt(4, bad, &host, out, sizeof(out));
 	ck_assert_str_eq(out,
 	    "defer 451 4.3.5 mxgrey: argument 1 (client "
 	    "address) is empty\treason=error");

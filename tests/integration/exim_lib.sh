@@ -1,0 +1,233 @@
+# exim_lib.sh: sourced by tests/integration/exim_*.sh (not a test itself).
+# Runs a private Exim daemon (Debian's exim4-daemon-heavy) on 127.0.0.1
+# and ::1 with its own config (-C), spool, log and maildir under
+# tests/tmp/NAME/, as a non-root user: Debian-exim when we are root (the
+# user a real install runs as), else ourselves. Exim drops its root
+# privilege for -C, so everything, deliveries included, runs as that user.
+#
+#   . tests/integration/exim_lib.sh
+#   exim_init NAME          # skips (77) when something is missing
+#   exim_rules 'greylist 2s ...'
+#   exim_start              # writes the config, starts, waits for the port
+#   rcpt_reply FROM TO      # prints the reply to RCPT TO
+#   exim_stop               # also run by the EXIT trap
+
+. tests/lib/ports.sh
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+exim_init() {
+	NAME=$1
+	TOP=$(pwd)
+	SO=$TOP/shim/exim/mxgrey_exim.so
+	CTL=$TOP/shim/cli/mxgreyctl
+	command -v exim >/dev/null 2>&1 ||
+	    skip "exim not installed (apt-get install exim4-daemon-heavy)"
+	exim -bV 2>/dev/null | grep -q Expand_dlfunc ||
+	    skip "this exim has no Expand_dlfunc (need exim4-daemon-heavy)"
+	command -v swaks >/dev/null 2>&1 || skip "swaks not installed"
+	[ -f "$SO" ] || skip "$SO not built (exim4-dev missing?)"
+	[ -x "$CTL" ] || skip "$CTL not built"
+	if ldd "$SO" 2>/dev/null | grep -q 'libasan'; then
+		skip "mxgrey_exim.so built with SAN=1: ASan cannot be dlopened into exim"
+	fi
+	T=$TOP/tests/tmp/$NAME
+	rm -rf "$T"
+	mkdir -p "$T/spool" "$T/log" "$T/mail"
+	if [ "$(id -u)" = 0 ]; then
+		id Debian-exim >/dev/null 2>&1 || skip "no Debian-exim user"
+		XUSER=Debian-exim
+		XGROUP=Debian-exim
+		AS="setpriv --reuid=Debian-exim --regid=Debian-exim --init-groups"
+		chown -R Debian-exim:Debian-exim "$T"
+		# Exim's user must reach the tree to dlopen the .so
+		su -s /bin/sh -c "test -r '$SO'" Debian-exim ||
+		    skip "Debian-exim cannot read $SO"
+	else
+		XUSER=$(id -un)
+		XGROUP=$(id -gn)
+		AS=
+	fi
+	RULES=$T/mxgrey.conf
+	STORE=$T/greylist.tdb
+	CONF=$T/exim.conf
+	XPID=
+	trap exim_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+exim_cleanup() {
+	rc=$?
+	exim_stop
+	if [ $rc -ne 0 ] && [ -f "$T/log/mainlog" ]; then
+		echo "--- last lines of $T/log/mainlog:"
+		tail -n 20 "$T/log/mainlog"
+		if [ -s "$T/log/paniclog" ]; then
+			echo "--- paniclog:"
+			tail -n 20 "$T/log/paniclog"
+		fi
+	fi
+	exit $rc
+}
+
+# exim_rules TEXT: write the rules file (as Exim's user can read it).
+exim_rules() {
+	printf '%s\n' "$1" >"$RULES.new"
+	chmod 644 "$RULES.new"
+	mv "$RULES.new" "$RULES"
+}
+
+# run as Exim's user
+as_exim() {
+	$AS "$@"
+}
+
+ctl() {
+	$AS "$CTL" -f "$RULES" -s "$STORE" "$@"
+}
+
+# exim_config [EXTRA_OPTS]: the main config; $1 is extra dlfunc
+# arguments, $EXIM_EXTRA extra main options.
+exim_config() {
+	cat >"$CONF" <<EOF
+exim_user = $XUSER
+exim_group = $XGROUP
+spool_directory = $T/spool
+log_file_path = $T/log/%slog
+primary_hostname = mx.test
+qualify_domain = test
+domainlist local_domains = test : mx.test
+local_interfaces = <; 127.0.0.1 ; ::1
+never_users =
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+keep_environment =
+smtp_accept_max = 200
+smtp_connect_backlog = 200
+smtp_accept_queue_per_connection = 0
+log_selector = +smtp_connection
+acl_smtp_rcpt = acl_rcpt
+$EXIM_EXTRA
+
+begin acl
+acl_rcpt:
+  require domains = +local_domains
+  accept hosts = :
+  warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}$1}
+  warn condition = \${if match{\$acl_m_grey}{\N^accept\N}}
+       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
+  deny condition = \${if match{\$acl_m_grey}{\N^reject \N}}
+       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\$1}}
+       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
+  defer condition = \${if match{\$acl_m_grey}{\N^defer \N}}
+       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\$1}}
+       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
+  accept
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = maildir
+
+begin transports
+maildir:
+  driver = appendfile
+  directory = $T/mail/
+  maildir_format
+  envelope_to_add
+  return_path_add
+EOF
+	chmod 644 "$CONF"
+}
+
+# exim_start [DLFUNC_EXTRA]: write the config, start the daemon in the
+# foreground (so $XPID is the daemon), wait until it listens.
+exim_start() {
+	exim_config "$1"
+	PORT=$(free_port)
+	$AS exim -C "$CONF" -bdf -oX "$PORT" 2>>"$T/log/stderr" &
+	XPID=$!
+	wait_port "$PORT" 10 || fail "exim did not listen on $PORT"
+	# and on ::1 too (the daemon binds both before it reports ready)
+	i=0
+	while ! ss -Hltn "sport = :$PORT" | grep -q '\[::1\]'; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "exim did not listen on [::1]:$PORT"
+		sleep 0.1
+	done
+}
+
+exim_stop() {
+	if [ -n "$XPID" ]; then
+		kill "$XPID" 2>/dev/null
+		wait "$XPID" 2>/dev/null
+		XPID=
+	fi
+}
+
+# swaks_to SERVER FROM TO [swaks options]: a whole session; prints the
+# transcript.
+swaks_to() {
+	srv=$1 from=$2 to=$3
+	shift 3
+	swaks --server "$srv" --port "$PORT" --from "$from" --to "$to" \
+	    --helo client.example --timeout 20 "$@" 2>&1
+}
+
+# rcpt_reply FROM TO [SERVER]: the first reply line to RCPT TO, without
+# swaks' arrow ("451 4.7.1 ...").
+rcpt_reply() {
+	swaks_to "${3:-127.0.0.1}" "$1" "$2" --quit-after RCPT |
+	    sed -n '/-> RCPT TO/{n;s/^<[-*][-* ]* //;p;q;}'
+}
+
+# expect_prefix WHAT GOT PREFIX
+expect_prefix() {
+	case "$2" in
+	"$3"*) ok "$1: $2" ;;
+	*) fail "$1: expected '$3...', got '$2'" ;;
+	esac
+}
+
+# remaining SECS from "... come back in HH:MM:SS"
+hms_secs() {
+	echo "$1" | sed -n 's/.*\([0-9][0-9]\):\([0-9][0-9]\):\([0-9][0-9]\).*/\1 \2 \3/p' |
+	    { read -r h m s && echo $(( ${h#0} * 3600 + ${m#0} * 60 + ${s#0} )); }
+}
+
+# maildir_count: messages delivered so far
+maildir_count() {
+	find "$T/mail/new" -type f 2>/dev/null | wc -l
+}
+
+# wait_until SECONDS CMD...: poll CMD every 0.1s
+wait_until() {
+	n=$(( $1 * 10 ))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# panics: paniclog lines other than the expected "lost privilege" note
+panics() {
+	grep -v 'lost privilege for using -C option' "$T/log/paniclog" \
+	    2>/dev/null
+}
