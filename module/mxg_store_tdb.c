@@ -81,19 +81,22 @@ check_perms(struct tdb_store *s)
 	else
 		strcpy(dir, ".");
 	if (stat(dir, &st) != 0) {
-		mxg_log(&s->base.log, MXG_LOG_ERR,
-		    "mxgrey: tuple store directory %s: %s", dir,
-		    strerror(errno));
+		if (!s->failing)
+			mxg_log(&s->base.log, MXG_LOG_ERR,
+			    "mxgrey: tuple store directory %s: %s", dir,
+			    strerror(errno));
 		rc = MXG_ESTORE;
 	} else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-		mxg_log(&s->base.log, MXG_LOG_ERR,
-		    "mxgrey: tuple store directory %s is world-writable; "
-		    "refusing to use it", dir);
+		if (!s->failing)
+			mxg_log(&s->base.log, MXG_LOG_ERR,
+			    "mxgrey: tuple store directory %s is "
+			    "world-writable; refusing to use it", dir);
 		rc = MXG_EPERM;
 	} else if (stat(s->path, &st) == 0 && (st.st_mode & S_IWOTH)) {
-		mxg_log(&s->base.log, MXG_LOG_ERR,
-		    "mxgrey: tuple store %s is world-writable; refusing to "
-		    "use it (chmod o-w)", s->path);
+		if (!s->failing)
+			mxg_log(&s->base.log, MXG_LOG_ERR,
+			    "mxgrey: tuple store %s is world-writable; "
+			    "refusing to use it (chmod o-w)", s->path);
 		rc = MXG_EPERM;
 	}
 	free(dir);
