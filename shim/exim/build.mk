@@ -35,4 +35,5 @@ shim/exim/t_exim.t: $(srcdir)/shim/exim/t_exim.c $(EXIM_CORE_OBJS) \
 	    -Wno-pedantic -o $@ $< $(EXIM_CORE_OBJS) $(ENGINE_LIBS) \
 	    $(CHECK_LIBS) $(ALL_LDFLAGS)
 
-INTEGRATION	+= $(sort $(wildcard $(srcdir)/tests/integration/exim_*.sh))
+INTEGRATION	+= $(filter-out %/exim_lib.sh, \
+		  $(sort $(wildcard $(srcdir)/tests/integration/exim_*.sh)))

@@ -130,10 +130,10 @@ acl_rcpt:
   warn condition = \${if match{\$acl_m_grey}{\N^accept\N}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
   deny condition = \${if match{\$acl_m_grey}{\N^reject \N}}
-       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\$1}}
+       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
   defer condition = \${if match{\$acl_m_grey}{\N^defer \N}}
-       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\$1}}
+       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
   accept
 
