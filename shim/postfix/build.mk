@@ -17,3 +17,6 @@ tests/unit/test_policy_attr.t: shim/postfix/policy_attr.o
 tests/unit/test_policy_attr.t: UNIT_EXTRA = shim/postfix/policy_attr.o
 tests/unit/test_policy_answer.t: shim/postfix/policy_answer.o
 tests/unit/test_policy_answer.t: UNIT_EXTRA = shim/postfix/policy_answer.o
+
+# Golden request/answer files (tests/golden/policy/), run by check-unit.
+CHECK_SCRIPTS	+= tests/golden/policy/run.sh

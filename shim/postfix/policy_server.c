@@ -53,6 +53,7 @@ answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
 	struct mxg_verdict v;
 	char *o = out + *outlen;
 	size_t room = outsize - *outlen;
+	const char *t;
 	int err;
 
 	srv->requests++;
@@ -74,13 +75,16 @@ answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
 	}
 	mxg_policy_request(&r, &req);
 	req.local_name = srv->opts.hostname;
+	if (srv->test_clock && (t = mxg_policy_get(&r, "x_mxgrey_time")))
+		req.now = (time_t)strtoll(t, NULL, 10);
 	err = mxg_check(srv->engine, &req, &v);
 	if (err != MXG_OK)
 		mxg_daemon_logf(srv->log, MXG_LOG_WARNING,
 		    "client=%s from=<%s> to=<%s>: %s",
 		    req.client_addr ? req.client_addr : "?", req.sender,
 		    req.rcpt ? req.rcpt : "", mxg_strerror(err));
-	*outlen += mxg_policy_answer(&srv->opts, &v, &req, time(NULL), o, room);
+	*outlen += mxg_policy_answer(
+	    &srv->opts, &v, &req, req.now ? req.now : time(NULL), o, room);
 }
 
 size_t
@@ -316,5 +320,55 @@ fail:
 		conn_close(conns[i]);
 	free(conns);
 	free(pfd);
+	return rc;
+}
+
+/* Write all of buf; -1 on error. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+mxg_policy_stdio(struct mxg_policy_server *srv, int in, int out)
+{
+	struct mxg_policy_reader rd;
+	char ibuf[IN_SIZE], obuf[OUT_SIZE];
+	size_t off, olen;
+	ssize_t n;
+	int rc = -1;
+
+	mxg_policy_reader_init(&rd);
+	for (;;) {
+		if ((n = read(in, ibuf, sizeof(ibuf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		for (off = 0; off < (size_t)n;) {
+			olen = 0;
+			off += mxg_policy_handle(srv, &rd, ibuf + off,
+			    (size_t)n - off, obuf, &olen, sizeof(obuf));
+			if (write_all(out, obuf, olen) == -1)
+				goto fail;
+		}
+	}
+	rc = 0;
+fail:
+	mxg_policy_reader_free(&rd);
 	return rc;
 }

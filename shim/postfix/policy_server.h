@@ -23,6 +23,7 @@ struct mxg_policy_server {
 	size_t nlisten;
 	size_t max_conns; /* connections served at once */
 	int idle;         /* seconds before an idle connection closes */
+	int test_clock;   /* take the time from x_mxgrey_time= */
 	/* counters, for the log at exit */
 	unsigned long requests, errors;
 };
@@ -34,6 +35,12 @@ struct mxg_policy_server {
  * when the loop could not run (logged).
  */
 int mxg_policy_serve(struct mxg_policy_server *srv);
+
+/*
+ * mxg_policy_stdio: answer requests read from fd in on fd out until end
+ * of input (a test mode: golden files). Returns 0, or -1 on an I/O error.
+ */
+int mxg_policy_stdio(struct mxg_policy_server *srv, int in, int out);
 
 /*
  * mxg_policy_handle: answer every complete request in in (len bytes) fed

@@ -24,10 +24,10 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: mxgrey-policyd [-DVv] [-a defer|code] [-c maxconn] "
+	    "usage: mxgrey-policyd [-DTVv] [-a defer|code] [-c maxconn] "
 	    "[-f rules]\n"
 	    "\t[-H none|delayed|all] [-l inet:host:port|unix:path] "
-	    "[-m mode]\n"
+	    "[-m mode] [-n name]\n"
 	    "\t[-P pidfile] [-s store] [-t idle] [-u user]\n");
 	exit(2);
 }
@@ -53,21 +53,22 @@ main(int argc, char *argv[])
 	static struct mxg_policy_server srv;
 	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-policyd" };
 	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
-	const char *pidfile = NULL, *listen[MXG_POLICY_LISTEN_MAX], *why;
+	const char *pidfile = NULL, *name = NULL,
+	           *listen[MXG_POLICY_LISTEN_MAX], *why;
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
 	char host_name[256], err[512];
 	size_t nlisten = 0, i;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
-	int ch, foreground = 0, mode = 0660, rc, status = 1;
+	int ch, foreground = 0, testmode = 0, mode = 0660, rc, status = 1;
 
 	srv.opts.style = MXG_POLICY_STYLE_DEFER;
 	srv.opts.header = MXG_POLICY_HDR_DELAYED;
 	srv.max_conns = 1024;
 	srv.idle = 3600;
 	srv.log = &lg;
-	while ((ch = getopt(argc, argv, "a:c:DH:f:l:m:P:s:t:u:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:DH:f:l:m:n:P:s:Tt:u:Vv")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (strcmp(optarg, "defer") == 0)
@@ -104,11 +105,17 @@ main(int argc, char *argv[])
 		case 'm':
 			mode = (int)number(optarg, 0, 0777, 8);
 			break;
+		case 'n':
+			name = optarg;
+			break;
 		case 'P':
 			pidfile = optarg;
 			break;
 		case 's':
 			store = optarg;
+			break;
+		case 'T':
+			testmode = 1;
 			break;
 		case 't':
 			srv.idle = (int)number(optarg, 0, INT_MAX, 10);
@@ -130,12 +137,12 @@ main(int argc, char *argv[])
 		usage();
 	if (nlisten == 0)
 		listen[nlisten++] = DEFAULT_LISTEN;
-	lg.use_syslog = !foreground;
+	lg.use_syslog = !foreground && !testmode;
 	mxg_daemon_log_open(&lg);
 	if (gethostname(host_name, sizeof(host_name)) == -1)
 		snprintf(host_name, sizeof(host_name), "localhost");
 	host_name[sizeof(host_name) - 1] = '\0';
-	srv.opts.hostname = host_name;
+	srv.opts.hostname = name != NULL ? name : host_name;
 
 	/* The rules file's `user` unless -u says otherwise. */
 	if (user == NULL && (rs = mxg_daemon_rules(rules)) != NULL)
@@ -161,6 +168,14 @@ main(int argc, char *argv[])
 		    "reload succeeds",
 		    rules, mxg_strerror(rc));
 
+	if (testmode) {
+		srv.test_clock = 1;
+		status =
+		    mxg_policy_stdio(&srv, STDIN_FILENO, STDOUT_FILENO) == 0
+		    ? 0
+		    : 1;
+		goto fail;
+	}
 	for (i = 0; i < nlisten; i++) {
 		srv.lfd[i] =
 		    mxg_listen(listen[i], mode, uid, gid, err, sizeof(err));
