@@ -1349,13 +1349,6 @@ d_acl(struct parser *p, int stage, const struct mxg_token *aclt)
 		free(cl);
 		return;
 	}
-	if (ncl == 0) {
-		perr(p, aclt,
-		    "rule has no clause (use 'default' to match "
-		    "everything)");
-		free(cl);
-		return;
-	}
 	if (st->closed) {
 		pwarn(p, aclt,
 		    "rule ignored: it follows a 'default' rule of the same "
@@ -1364,7 +1357,9 @@ d_acl(struct parser *p, int stage, const struct mxg_token *aclt)
 		free(cl);
 		return;
 	}
-	if (ncl == 1 && cl[0].kind == KW_DEFAULT && !cl[0].neg && !r.cont)
+	/* no clause at all matches everything, like default */
+	if (!r.cont &&
+	    (ncl == 0 || (ncl == 1 && cl[0].kind == KW_DEFAULT && !cl[0].neg)))
 		isdefault = 1;
 	/* cheap local clauses first, lookups last: stable partition */
 	for (i = 0, j = 0; i < ncl; i++)
@@ -1373,10 +1368,9 @@ d_acl(struct parser *p, int stage, const struct mxg_token *aclt)
 			memmove(&cl[j + 1], &cl[j], (i - j) * sizeof(*cl));
 			cl[j++] = tmp;
 		}
-	r.clauses = own(p, cl);
-	r.nclauses = ncl;
-	if (r.clauses == NULL)
+	if (cl != NULL && (r.clauses = own(p, cl)) == NULL)
 		return;
+	r.nclauses = ncl;
 	for (i = 0; i < ncl; i++) {
 		switch (cl[i].kind) {
 		case KW_DNSRBL_REF:
