@@ -98,8 +98,8 @@ ctl() {
 	$AS "$CTL" -f "$RULES" -s "$STORE" "$@"
 }
 
-# exim_config [EXTRA_OPTS]: the main config; $1 is extra dlfunc
-# arguments, $EXIM_EXTRA extra main options.
+# exim_config [EXTRA_ARGS]: the main config; $1 is extra dlfunc
+# arguments, $EXIM_EXTRA extra main options, $EXIM_ACLS extra ACLs.
 exim_config() {
 	cat >"$CONF" <<EOF
 exim_user = $XUSER
@@ -136,6 +136,7 @@ acl_rcpt:
        message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
   accept
+$EXIM_ACLS
 
 begin routers
 local:
