@@ -23,8 +23,8 @@ struct mxg_geoip {
 	struct mxg_log log;
 	MMDB_s db;
 	int open;
-	struct stat st;		/* of the file db was opened from */
-	int failed;		/* last open failed for this st: logged */
+	struct stat st; /* of the file db was opened from */
+	int failed;     /* last open failed for this st: logged */
 	struct stat failed_st;
 	char why[256];
 };
@@ -60,7 +60,8 @@ static int
 same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
 	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
@@ -124,8 +125,8 @@ get_cc(MMDB_entry_s *entry, const char *key, char cc[3])
 }
 
 int
-mxg_geoip_country(struct mxg_geoip *g, const struct mxg_ip *ip, char cc[3],
-    const char **why)
+mxg_geoip_country(
+    struct mxg_geoip *g, const struct mxg_ip *ip, char cc[3], const char **why)
 {
 	struct sockaddr_storage ss;
 	MMDB_lookup_result_s res;

@@ -37,10 +37,10 @@ struct mxg_lookup;
 
 /* Settings; zero/NULL members take defaults (see mxg_dns_conf). */
 struct mxg_lookup_conf {
-	const char *servers;	/* "addr:port,[v6]:port"; NULL resolv.conf */
-	long timeout_ms;	/* whole request; default 5000 */
-	const char *geoip_db;	/* .mmdb path; NULL: GeoIP undecided */
-	size_t cache_entries;	/* default 4096 */
+	const char *servers;  /* "addr:port,[v6]:port"; NULL resolv.conf */
+	long timeout_ms;      /* whole request; default 5000 */
+	const char *geoip_db; /* .mmdb path; NULL: GeoIP undecided */
+	size_t cache_entries; /* default 4096 */
 };
 
 /*
@@ -49,12 +49,12 @@ struct mxg_lookup_conf {
  * Returns NULL when out of memory or when the resolver cannot be set up
  * (logged). Does not block; the GeoIP database opens on first use.
  */
-struct mxg_lookup *mxg_lookup_new(const struct mxg_config *cf,
-    const struct mxg_log *log);
+struct mxg_lookup *mxg_lookup_new(
+    const struct mxg_config *cf, const struct mxg_log *log);
 
 /* mxg_lookup_new_conf: the same from plain settings (tests, tools). */
-struct mxg_lookup *mxg_lookup_new_conf(const struct mxg_lookup_conf *conf,
-    const struct mxg_log *log);
+struct mxg_lookup *mxg_lookup_new_conf(
+    const struct mxg_lookup_conf *conf, const struct mxg_log *log);
 
 /*
  * mxg_lookup_free: cancel every query and release everything (the
@@ -84,20 +84,20 @@ const struct mxg_lookup_ops *mxg_lookup_ops(void);
  * for. The prefetch op calls it with what the ruleset says. Does not
  * block.
  */
-void mxg_lookup_prefetch(struct mxg_lookup *lk, const char *const *zones,
-    size_t n, unsigned needs);
+void mxg_lookup_prefetch(
+    struct mxg_lookup *lk, const char *const *zones, size_t n, unsigned needs);
 
 /*
  * mxg_lookup_fds: the sockets to poll (at most nfds) and in *timeout_ms
  * how long to wait at most (never past the request's deadline; 0 when
  * done). Returns the number of fds filled. Does not block.
  */
-int mxg_lookup_fds(struct mxg_lookup *lk, struct pollfd *fds, int nfds,
-    int *timeout_ms);
+int mxg_lookup_fds(
+    struct mxg_lookup *lk, struct pollfd *fds, int nfds, int *timeout_ms);
 
 /* mxg_lookup_process: handle poll's answer; starts follow-up queries. */
-void mxg_lookup_process(struct mxg_lookup *lk, const struct pollfd *fds,
-    int nfds);
+void mxg_lookup_process(
+    struct mxg_lookup *lk, const struct pollfd *fds, int nfds);
 
 /*
  * mxg_lookup_done: 1 when every query the request started has an
@@ -116,8 +116,8 @@ struct mxg_dns *mxg_lookup_dns(struct mxg_lookup *lk);
  * ("2.0.0.127.zone", nibbles for v6; zone NULL: in-addr.arpa/ip6.arpa)
  * into buf. Returns 0, or -1 if it does not fit.
  */
-int mxg_lookup_reverse(const struct mxg_ip *ip, const char *zone, char *buf,
-    size_t size);
+int mxg_lookup_reverse(
+    const struct mxg_ip *ip, const char *zone, char *buf, size_t size);
 
 /* SPF through libspf2 on our resolver (mxg_spf.c). */
 struct mxg_spf;
@@ -155,7 +155,7 @@ void mxg_geoip_free(struct mxg_geoip *g);
  * the database when its file changed (one stat(2) per call). Does not
  * block on the network.
  */
-int mxg_geoip_country(struct mxg_geoip *g, const struct mxg_ip *ip,
-    char cc[3], const char **why);
+int mxg_geoip_country(
+    struct mxg_geoip *g, const struct mxg_ip *ip, char cc[3], const char **why);
 
 #endif

@@ -28,12 +28,12 @@
 #endif
 
 struct mxg_spf {
-	SPF_dns_server_t layer;		/* hook points back to us */
+	SPF_dns_server_t layer; /* hook points back to us */
 	SPF_server_t *server;
 	struct mxg_dns *dns;
 	struct mxg_log log;
-	struct timespec deadline;	/* of the check under way */
-	int tempfail;			/* a lookup of this check failed */
+	struct timespec deadline; /* of the check under way */
+	int tempfail;             /* a lookup of this check failed */
 	char why[256];
 };
 
@@ -87,8 +87,8 @@ rr_from(SPF_dns_server_t *layer, const char *domain, ns_type type,
 
 /* SPF_dns_lookup_t: ask c-ares, wait no later than the deadline. */
 static SPF_dns_rr_t *
-spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
-    int should_cache)
+spf_lookup(
+    SPF_dns_server_t *layer, const char *domain, ns_type type, int should_cache)
 {
 	struct mxg_spf *sp = layer->hook;
 	struct mxg_dns_ans *a;
@@ -120,23 +120,23 @@ spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		return rr;
 	case MXG_DNS_NXDOMAIN:
 		mxg_dns_release(a);
-		return SPF_dns_rr_new_init(layer, domain, type, 0,
-		    HOST_NOT_FOUND);
+		return SPF_dns_rr_new_init(
+		    layer, domain, type, 0, HOST_NOT_FOUND);
 	case MXG_DNS_NODATA:
 		mxg_dns_release(a);
 		return SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
 	case MXG_DNS_ERROR:
 		/* a name we cannot ask for does not exist for SPF */
 		mxg_dns_release(a);
-		return SPF_dns_rr_new_init(layer, domain, type, 0,
-		    HOST_NOT_FOUND);
+		return SPF_dns_rr_new_init(
+		    layer, domain, type, 0, HOST_NOT_FOUND);
 	default:
 		if (!sp->tempfail)
 			snprintf(sp->why, sizeof(sp->why),
 			    "SPF: DNS %s for %.200s type %d",
-			    a->status == MXG_DNS_PENDING ?
-				"timeout" :
-				mxg_dns_status_name(a->status),
+			    a->status == MXG_DNS_PENDING
+			        ? "timeout"
+			        : mxg_dns_status_name(a->status),
 			    domain, (int)type);
 		mxg_dns_release(a);
 		break;
@@ -214,12 +214,13 @@ map_result(SPF_result_t r)
 }
 
 int
-mxg_spf_check(struct mxg_spf *sp, const struct mxg_ip *ip,
-    const char *sender, const char *helo, const struct timespec *deadline,
-    int *result, const char **why)
+mxg_spf_check(struct mxg_spf *sp, const struct mxg_ip *ip, const char *sender,
+    const char *helo, const struct timespec *deadline, int *result,
+    const char **why)
 {
 	SPF_request_t *req = NULL;
 	SPF_response_t *resp = NULL;
+	SPF_errcode_t err;
 	char from[320];
 	int rc = -1, r;
 
@@ -257,10 +258,16 @@ mxg_spf_check(struct mxg_spf *sp, const struct mxg_ip *ip,
 		rc = 1;
 		goto done;
 	}
-	SPF_request_query_mailfrom(req, &resp);
+	err = SPF_request_query_mailfrom(req, &resp);
 	r = resp != NULL ? map_result(SPF_response_result(resp)) : -1;
 	if (sp->tempfail)
 		goto done;
+	/*
+	 * "invalid" without a DNS failure: the record did not compile
+	 * (RFC 7208 permerror); out of memory stays undecided.
+	 */
+	if (r == -1 && resp != NULL && err != SPF_E_NO_MEMORY)
+		r = MXG_SPF_PERMERROR;
 	if (r == -1 || r == MXG_SPF_TEMPERROR) {
 		snprintf(sp->why, sizeof(sp->why), "SPF: %s for %.200s",
 		    r == -1 ? "no result" : "temperror", from);

@@ -1,0 +1,593 @@
+/*
+ * test_lookup.c: the lookup provider against a real DNS server (dnsmasq
+ * on 127.0.0.1): DNSRBL hits and misses (v4, v6), SPF results through
+ * libspf2 on our resolver, rDNS with forward confirmation, timeouts that
+ * end within the limit, the answer cache (counted in the server's log),
+ * concurrency (4 DNSRBL + SPF in about one round trip, through a relay
+ * that delays every query) and the non-blocking interface.
+ */
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include "mxg_test.h"
+#include "mxg_dnstest.h"
+#include "mxg_dns.h"
+#include "mxg_lookup.h"
+#include "mxg_rules.h"
+
+#define RELAY_MS 150
+
+/*
+ * Client 192.0.2.10 is listed in rbl1 (127.0.0.2) and rbl2 (127.0.0.4),
+ * 192.0.2.11 nowhere; 2001:db8::10 in rbl1 (127.0.0.3). SPF domains for
+ * each result. PTR: .10 confirmed, .11 names a host with another
+ * address, .12 has none. slow.test is served by a server that never
+ * answers.
+ */
+static const char zones[] =
+    "local=/test/\n"
+    "local=/2.0.192.in-addr.arpa/\n"
+    "server=/slow.test/127.0.0.1#@SILENT@\n"
+    "host-record=10.2.0.192.rbl1.test,127.0.0.2\n"
+    "host-record=10.2.0.192.rbl2.test,127.0.0.4\n"
+    "host-record=20.2.0.192.rbl1.test,127.0.0.2\n"
+    "host-record=10.2.0.192.rbl3.test,127.0.0.5\n"
+    "host-record=10.2.0.192.rbl4.test,127.0.0.6\n"
+    "host-record=short.2.0.192.rbl1.test,127.0.0.9,1\n"
+    "host-record=0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0."
+    "1.0.0.2.rbl1.test,127.0.0.3\n"
+    "txt-record=pass.spf.test,\"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+    "txt-record=fail.spf.test,\"v=spf1 ip4:198.51.100.0/24 -all\"\n"
+    "txt-record=soft.spf.test,\"v=spf1 ip4:198.51.100.0/24 ~all\"\n"
+    "txt-record=neutral.spf.test,\"v=spf1 ?all\"\n"
+    "txt-record=incl.spf.test,\"v=spf1 include:pass.spf.test -all\"\n"
+    "txt-record=a.spf.test,\"v=spf1 a:host.spf.test/24 -all\"\n"
+    "host-record=host.spf.test,192.0.2.200\n"
+    "txt-record=bad.spf.test,\"v=spf1 ip4:192.0.2.0/99 -all\"\n"
+    "txt-record=slow.spf.test,\"v=spf1 include:x.slow.test -all\"\n"
+    "host-record=mail.good.test,192.0.2.10\n"
+    "ptr-record=11.2.0.192.in-addr.arpa,liar.good.test\n"
+    "host-record=liar.good.test,198.51.100.99\n";
+
+static struct mxg_dnstest srv;
+static char servers[64];
+
+static void
+setup(void)
+{
+	if (mxg_dnstest_start(&srv, "test_lookup", zones, RELAY_MS) != 0)
+		ck_abort_msg("cannot start the DNS server");
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", srv.port);
+}
+
+static void
+teardown(void)
+{
+	mxg_dnstest_stop(&srv);
+}
+
+static void
+loglines(void *ctx, int level, const char *msg)
+{
+	int *n = ctx;
+
+	if (level <= MXG_LOG_WARNING)
+		(*n)++;
+	printf("log %d: %s\n", level, msg);
+}
+
+static int nlogged;
+
+static struct mxg_lookup *
+provider(const char *srvs, long timeout_ms)
+{
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_log log = { loglines, &nlogged };
+	struct mxg_lookup *lk;
+
+	conf.servers = srvs;
+	conf.timeout_ms = timeout_ms;
+	lk = mxg_lookup_new_conf(&conf, &log);
+	ck_assert_ptr_nonnull(lk);
+	return lk;
+}
+
+/* A request from ip with sender; the structs live in the caller. */
+static void
+request(struct mxg_lookup *lk, struct mxg_eval *ev, struct mxg_request *req,
+    const char *ip, const char *sender, const char *helo, const char *name)
+{
+	memset(ev, 0, sizeof(*ev));
+	memset(req, 0, sizeof(*req));
+	req->client_addr = ip;
+	req->client_name = name;
+	req->helo = helo;
+	req->sender = sender;
+	ev->req = req;
+	ck_assert_int_eq(mxg_ip_parse(ip, &ev->ip), 0);
+	ev->sender = sender;
+	mxg_lookup_begin(lk, ev);
+}
+
+static const char *
+ipstr(const struct mxg_ip *ip)
+{
+	static char buf[MXG_IP_STRLEN];
+
+	mxg_ip_format(ip, buf, sizeof(buf));
+	return buf;
+}
+
+static long
+since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return dnstest_ms(t0, &t1);
+}
+
+START_TEST(reverse_names)
+{
+	struct mxg_ip ip;
+	char buf[128];
+
+	ck_assert_int_eq(mxg_ip_parse("192.0.2.10", &ip), 0);
+	ck_assert_int_eq(
+	    mxg_lookup_reverse(&ip, "zen.example", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.2.0.192.zen.example");
+	ck_assert_int_eq(mxg_lookup_reverse(&ip, NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.2.0.192.in-addr.arpa");
+	ck_assert_int_eq(mxg_ip_parse("2001:db8::10", &ip), 0);
+	ck_assert_int_eq(mxg_lookup_reverse(&ip, NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf,
+	    "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert_int_eq(mxg_lookup_reverse(&ip, "x", buf, 40), -1);
+}
+END_TEST
+
+START_TEST(dnsrbl_hits_and_misses)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 2000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	const char *why = NULL;
+
+	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.2");
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.4");
+	ck_assert_int_eq(ops->dnsrbl(lk, "nolist.test", &ans, &why), 0);
+
+	request(lk, &ev, &req, "192.0.2.11", "a@pass.spf.test", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 0);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 0);
+
+	request(lk, &ev, &req, "2001:db8::10", "a@pass.spf.test", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.3");
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 0);
+
+	/* v4-mapped v6 is the v4 client */
+	request(lk, &ev, &req, "::ffff:192.0.2.10", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+static int
+spf_of(struct mxg_lookup *lk, const char *ip, const char *sender,
+    const char *helo, int *result, const char **why)
+{
+	struct mxg_eval ev;
+	struct mxg_request req;
+
+	request(lk, &ev, &req, ip, sender, helo, NULL);
+	return mxg_lookup_ops()->spf(lk, result, why);
+}
+
+START_TEST(spf_results)
+{
+	struct mxg_lookup *lk = provider(servers, 2000);
+	const char *why = NULL;
+	int r = -1;
+
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@pass.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@fail.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_FAIL);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@soft.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_SOFTFAIL);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@neutral.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_NEUTRAL);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@none.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_NONE);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@incl.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "198.51.100.7", "a@incl.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_FAIL);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@a.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@bad.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PERMERROR);
+	/* the null sender is checked as postmaster@HELO */
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "", "pass.spf.test", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "203.0.113.7", "", "fail.spf.test", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_FAIL);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+START_TEST(spf_dns_timeout_is_temperror)
+{
+	struct mxg_lookup *lk = provider(servers, 1000);
+	struct timespec t0;
+	const char *why = NULL;
+	long ms;
+	int r = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@slow.spf.test", "h", &r, &why), -1);
+	ms = since(&t0);
+	printf("SPF with a silent include: %ld ms, %s\n", ms, why);
+	ck_assert_int_eq(r, MXG_SPF_TEMPERROR);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_ptr_nonnull(strstr(why, "x.slow.test"));
+	ck_assert_int_ge(ms, 900);
+	ck_assert_int_lt(ms, 1500);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+START_TEST(rdns_forward_confirmed)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 2000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	const char *name = NULL, *why = NULL;
+	int conf = -1;
+
+	request(lk, &ev, &req, "192.0.2.10", "a@b.test", "h", NULL);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "mail.good.test");
+	ck_assert_int_eq(conf, 1);
+
+	request(lk, &ev, &req, "192.0.2.11", "a@b.test", "h", NULL);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "liar.good.test");
+	ck_assert_int_eq(conf, 0);
+
+	request(lk, &ev, &req, "192.0.2.12", "a@b.test", "h", NULL);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 0);
+	ck_assert_ptr_null(name);
+
+	/* the MTA's name is taken as it is, no query */
+	request(lk, &ev, &req, "192.0.2.12", "a@b.test", "h", "mx.given.test");
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "mx.given.test");
+	ck_assert_int_eq(conf, 1);
+	/* "unknown" (Postfix) means none given */
+	request(lk, &ev, &req, "192.0.2.10", "a@b.test", "h", "unknown");
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "mail.good.test");
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+/* A zone whose server never answers: -1 at the timeout, not later. */
+START_TEST(dnsrbl_timeout)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 1000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct timespec t0;
+	const char *why = NULL, *why2 = NULL;
+	long ms;
+	int before;
+
+	request(lk, &ev, &req, "192.0.2.10", "a@b.test", "h", NULL);
+	before = nlogged;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl.slow.test", &ans, &why), -1);
+	ms = since(&t0);
+	printf("DNSRBL on a silent server: %ld ms, %s\n", ms, why);
+	ck_assert_int_ge(ms, 900);
+	ck_assert_int_lt(ms, 1300);
+	ck_assert_ptr_nonnull(strstr(why, "rbl.slow.test"));
+	ck_assert_int_eq(nlogged, before + 1);
+	/* memo: asked again in the request, same answer at once */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl.slow.test", &ans, &why2), -1);
+	ck_assert_int_lt(since(&t0), 50);
+	/* logged once per cause, not once per request */
+	request(lk, &ev, &req, "192.0.2.10", "a@b.test", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl.slow.test", &ans, &why), -1);
+	ck_assert_int_eq(nlogged, before + 1);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+/* The resolver itself never answers. */
+START_TEST(silent_resolver)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct timespec t0;
+	const char *why = NULL, *name = NULL;
+	char s[64];
+	int r, conf;
+	long ms;
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.silent_port);
+	lk = provider(s, 800);
+	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), -1);
+	ck_assert_int_eq(ops->spf(lk, &r, &why), -1);
+	ck_assert_int_eq(r, MXG_SPF_TEMPERROR);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), -1);
+	ms = since(&t0);
+	printf("three lookups on a silent resolver: %ld ms\n", ms);
+	/* one deadline for the whole request */
+	ck_assert_int_ge(ms, 700);
+	ck_assert_int_lt(ms, 1100);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+START_TEST(cache_hits_and_ttl)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 2000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	const char *why = NULL;
+	struct timespec ts = { 1, 200000000L };
+	unsigned long sent, hits;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		request(lk, &ev, &req, "192.0.2.20", "", "h", NULL);
+		ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+		request(lk, &ev, &req, "192.0.2.21", "", "h", NULL);
+		ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 0);
+	}
+	/* a marker query: the log is in order, so the others are in it */
+	request(lk, &ev, &req, "192.0.2.99", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "marker1.test", &ans, &why), 0);
+	ck_assert_int_eq(
+	    mxg_dnstest_await(&srv, "query[A] 99.2.0.192.marker1.test"), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] 20.2.0.192.rbl1.test"), 1);
+	/* the negative answer is cached too */
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] 21.2.0.192.rbl1.test"), 1);
+	mxg_dns_stats(mxg_lookup_dns(lk), &sent, &hits);
+	ck_assert_uint_eq(sent, 3);
+	ck_assert_uint_eq(hits, 4);
+
+	/* 1.2 s later the 300 s answer still comes from the cache */
+	nanosleep(&ts, NULL);
+	request(lk, &ev, &req, "192.0.2.20", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	mxg_dns_stats(mxg_lookup_dns(lk), &sent, &hits);
+	ck_assert_uint_eq(sent, 3);
+	ck_assert_uint_eq(hits, 5);
+	mxg_lookup_free(lk);
+	/* a record with a TTL of 1 s is asked for again after 1.2 s */
+	lk = provider(servers, 2000);
+	for (i = 0; i < 2; i++) {
+		struct mxg_dns_ans *a;
+		struct timespec dl;
+
+		a = mxg_dns_start(
+		    mxg_lookup_dns(lk), "short.2.0.192.rbl1.test", MXG_DNS_A);
+		mxg_dns_now(&dl);
+		mxg_dns_add_ms(&dl, 2000);
+		mxg_dns_wait(mxg_lookup_dns(lk), a, &dl);
+		ck_assert_int_eq(a->status, MXG_DNS_FOUND);
+		ck_assert_uint_le(a->rr[0].ttl, 1);
+		mxg_dns_release(a);
+		if (i == 0)
+			nanosleep(&ts, NULL);
+	}
+	request(lk, &ev, &req, "192.0.2.98", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "marker2.test", &ans, &why), 0);
+	ck_assert_int_eq(
+	    mxg_dnstest_await(&srv, "query[A] 98.2.0.192.marker2.test"), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] short.2.0.192.rbl1.test"), 2);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+/* Everything a stage needs goes out at once: the silent server sees it. */
+START_TEST(prefetch_sends_all_at_once)
+{
+	static const char *const z[] = { "rbl1.test", "rbl2.test", "rbl3.test",
+		"rbl4.test" };
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	unsigned char buf[512];
+	struct pollfd pfd;
+	char s[64];
+	int n = 0;
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.silent_port);
+	lk = provider(s, 1000);
+	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
+	mxg_lookup_prefetch(
+	    lk, z, 4, MXG_NEED_DNSRBL | MXG_NEED_SPF | MXG_NEED_RDNS);
+	ck_assert_uint_eq(mxg_dns_pending(mxg_lookup_dns(lk)), 6);
+	/* nothing processed yet, and all six queries are at the server */
+	pfd.fd = srv.silent_fd;
+	pfd.events = POLLIN;
+	while (n < 6 && poll(&pfd, 1, 200) == 1)
+		if (recv(srv.silent_fd, buf, sizeof(buf), 0) > 12)
+			n++;
+	ck_assert_int_eq(n, 6);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+/* Time of 4 DNSRBL + SPF against one DNSRBL, each query delayed. */
+static long
+decision_ms(int full)
+{
+	static const char *const z[] = { "rbl1.test", "rbl2.test", "rbl3.test",
+		"rbl4.test" };
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct timespec t0;
+	const char *why = NULL;
+	char s[64];
+	size_t i;
+	long ms;
+	int r;
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.relay_port);
+	lk = provider(s, 3000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
+	mxg_lookup_prefetch(lk, z, full ? 4 : 1, full ? MXG_NEED_SPF : 0);
+	for (i = 0; i < (full ? 4u : 1u); i++)
+		ck_assert_int_eq(ops->dnsrbl(lk, z[i], &ans, &why), 1);
+	if (full) {
+		ck_assert_int_eq(ops->spf(lk, &r, &why), 1);
+		ck_assert_int_eq(r, MXG_SPF_PASS);
+	}
+	ms = since(&t0);
+	mxg_lookup_free(lk);
+	return ms;
+}
+
+START_TEST(four_dnsrbl_and_spf_in_one_round_trip)
+{
+	long one, all;
+
+	one = decision_ms(0);
+	all = decision_ms(1);
+	printf("one DNSRBL: %ld ms; 4 DNSRBL + SPF: %ld ms (ratio %.2f); "
+	       "each query delayed %d ms\n",
+	    one, all, (double)all / (double)one, RELAY_MS);
+	ck_assert_int_ge(one, RELAY_MS);
+	ck_assert_int_le(all * 2, one * 3);
+}
+END_TEST
+
+/* The event-loop form: fds + timeout, process, done; then no waiting. */
+START_TEST(nonblocking_interface)
+{
+	static const char *const z[] = { "rbl1.test", "rbl2.test",
+		"nolist.test" };
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct pollfd fds[16];
+	struct timespec t0;
+	const char *why = NULL, *name = NULL;
+	char s[64];
+	int n, to, rounds = 0, r, conf;
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.relay_port);
+	lk = provider(s, 3000);
+	request(lk, &ev, &req, "192.0.2.10", "a@incl.spf.test", "h", NULL);
+	mxg_lookup_prefetch(lk, z, 3, MXG_NEED_SPF | MXG_NEED_RDNS);
+	ck_assert_int_eq(mxg_lookup_done(lk), 0);
+	while (!mxg_lookup_done(lk)) {
+		n = mxg_lookup_fds(lk, fds, 16, &to);
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_ge(to, 0);
+		ck_assert_int_le(to, 3000);
+		poll(fds, (nfds_t)n, to);
+		mxg_lookup_process(lk, fds, n);
+		rounds++;
+	}
+	ck_assert_int_eq(mxg_lookup_fds(lk, fds, 16, &to), 0);
+	ck_assert_int_eq(to, 0);
+	ck_assert_uint_eq(mxg_dns_pending(mxg_lookup_dns(lk)), 0);
+	/* all answers (PTR, its forward check, SPF include) are in */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 1);
+	ck_assert_int_eq(ops->dnsrbl(lk, "nolist.test", &ans, &why), 0);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "mail.good.test");
+	ck_assert_int_eq(conf, 1);
+	ck_assert_int_eq(ops->spf(lk, &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_lt(since(&t0), RELAY_MS / 2);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("lookup");
+	TCase *tc = tcase_create("dns");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, reverse_names);
+	tcase_add_test(tc, dnsrbl_hits_and_misses);
+	tcase_add_test(tc, spf_results);
+	tcase_add_test(tc, spf_dns_timeout_is_temperror);
+	tcase_add_test(tc, rdns_forward_confirmed);
+	tcase_add_test(tc, dnsrbl_timeout);
+	tcase_add_test(tc, silent_resolver);
+	tcase_add_test(tc, cache_hits_and_ttl);
+	tcase_add_test(tc, prefetch_sends_all_at_once);
+	tcase_add_test(tc, four_dnsrbl_and_spf_in_one_round_trip);
+	tcase_add_test(tc, nonblocking_interface);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (access(DNSMASQ, X_OK) != 0) {
+		printf("skip: " DNSMASQ " missing (Debian package "
+		       "dnsmasq-base)\n");
+		return 77;
+	}
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
