@@ -14,6 +14,14 @@
 
 #define MXG_EXIM_PUBLIC __attribute__((visibility("default")))
 
+/*
+ * ${dlfunc} passes at most 8 arguments. Exim 4.96 counts them by looking
+ * for a NULL after the last one, and with all 8 slots used there is
+ * none: argc comes out as 16 with garbage pointers after argv[7]
+ * (seen with Debian's 4.96-15+deb12u10). Nothing past 8 is real.
+ */
+#define EXIM_DLFUNC_MAX_ARGS 8
+
 int mxgrey_rcpt(uschar **yield, int argc, uschar *argv[]) MXG_EXIM_PUBLIC;
 
 /* Engine log lines go to Exim's main log; errors also to its panic log. */
@@ -48,6 +56,8 @@ mxgrey_rcpt(uschar **yield, int argc, uschar *argv[])
 {
 	char out[MXG_EXIM_RESULT_MAX];
 
+	if (argc > EXIM_DLFUNC_MAX_ARGS)
+		argc = EXIM_DLFUNC_MAX_ARGS;
 	mxg_exim_rcpt(argc, (char *const *)argv, &host, out, sizeof(out));
 	*yield = string_copy((const uschar *)out);
 	return OK;
