@@ -165,6 +165,7 @@ ready(struct redis_store *s)
 	if (s->url.path[0] == '\0')
 		(void)redisEnableKeepAlive(s->ctx);
 	s->pid = getpid();
+	s->backoff = 0;
 	s->handshake = s->url.has_pass || s->url.db != 0;
 	s->fresh = 1;
 	return MXG_OK;
@@ -322,11 +323,16 @@ reply_error(struct redis_store *s, redisReply *r, const char *what)
 {
 	char cause[sizeof(s->cause)];
 
-	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0)
-		snprintf(cause, sizeof(cause),
+	if (r->type == REDIS_REPLY_ERROR &&
+	    (strncmp(r->str, "NOAUTH", 6) == 0 ||
+	        strstr(r->str, "unauthenticated") != NULL)) {
+		/* the server may close on us: start afresh after a pause */
+		freeReplyObject(r);
+		return down(s,
 		    "authentication required: the store URL has no "
 		    "password (redis://:password@host)");
-	else if (r->type == REDIS_REPLY_ERROR)
+	}
+	if (r->type == REDIS_REPLY_ERROR)
 		snprintf(cause, sizeof(cause), "%s: %.100s", what, r->str);
 	else
 		snprintf(cause, sizeof(cause), "%s: unexpected reply type %d",
