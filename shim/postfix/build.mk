@@ -20,3 +20,6 @@ tests/unit/test_policy_answer.t: UNIT_EXTRA = shim/postfix/policy_answer.o
 
 # Golden request/answer files (tests/golden/policy/), run by check-unit.
 CHECK_SCRIPTS	+= tests/golden/policy/run.sh
+
+# Against the real Postfix 3.7 (unpacked .deb) and on the socket.
+INTEGRATION	+= tests/integration/postfix_policy.sh
