@@ -22,4 +22,5 @@ tests/unit/test_policy_answer.t: UNIT_EXTRA = shim/postfix/policy_answer.o
 CHECK_SCRIPTS	+= tests/golden/policy/run.sh
 
 # Against the real Postfix 3.7 (unpacked .deb) and on the socket.
-INTEGRATION	+= tests/integration/postfix_policy.sh
+INTEGRATION	+= tests/integration/postfix_policy.sh \
+		   tests/integration/postfix_policyd_sock.sh
