@@ -623,13 +623,14 @@ mxg_dns_fds(struct mxg_dns *dns, struct pollfd *fds, int nfds, long max_ms,
 	int bits, i, n = 0;
 	long ms;
 
+	/* ARES_GETSOCK_WRITABLE shifts an int by 31: test the bits here */
 	bits = ares_getsock(dns->ch, socks, ARES_GETSOCK_MAXNUM);
 	for (i = 0; i < ARES_GETSOCK_MAXNUM && n < nfds; i++) {
 		short ev = 0;
 
-		if (ARES_GETSOCK_READABLE(bits, i))
+		if ((unsigned)bits & (1u << i))
 			ev |= POLLIN;
-		if (ARES_GETSOCK_WRITABLE(bits, i))
+		if ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 			ev |= POLLOUT;
 		if (ev == 0)
 			continue;
