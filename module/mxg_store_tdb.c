@@ -5,7 +5,11 @@
  * Lessons from DESIGN.md: open lazily and reopen after fork (pid check);
  * fcntl locking, never TDB_CLEAR_IF_FIRST; tdb_chainlock around every
  * read-modify-write; a large hash; tdb_parse_record on the hot path;
- * expiry by a bounded sweep, never a full traverse on the RCPT path.
+ * expiry by a bounded sweep, never a full traverse on the RCPT path: now
+ * and then a decision, already holding its chain lock, also deletes the
+ * expired records of that one chain (tdb_traverse_key_chain). Purge and
+ * dump walk one chain at a time (tdb_traverse_chain), so a decision never
+ * waits for more than one short chain walk.
  *
  * Durability: no transactions and no fsync (TDB_NOSYNC). A crash of a
  * worker mid-write can lose at most the record it was writing; the
@@ -27,8 +31,8 @@
 #include "mxg_store.h"
 
 #define DEFAULT_HASHSIZE	1048573	/* prime; 4 MB of chain heads */
-#define SWEEP_EVERY		4096	/* decisions between two sweeps */
-#define SWEEP_RECORDS		64	/* records looked at per sweep */
+#define SWEEP_EVERY		8	/* decisions between two chain sweeps */
+#define SWEEP_RECORDS		8	/* expired records deleted per sweep */
 
 struct tdb_store {
 	struct mxg_store base;
@@ -37,7 +41,6 @@ struct tdb_store {
 	unsigned long hashsize;
 	pid_t pid;
 	unsigned long decisions;
-	TDB_DATA cursor;	/* sweep position; dptr NULL: start */
 	int failing;		/* an outage is being reported */
 };
 
@@ -142,8 +145,6 @@ ready(struct tdb_store *s)
 			return fail_once(s, "cannot reopen after fork");
 		}
 		s->pid = getpid();
-		free(s->cursor.dptr);
-		s->cursor.dptr = NULL;
 	}
 	if (s->tdb == NULL)
 		return attach(s);
@@ -188,29 +189,47 @@ write_record(struct tdb_store *s, TDB_DATA key, const struct mxg_record *rec)
 	return tdb_store(s->tdb, key, val, TDB_REPLACE);
 }
 
-/* Look at a few records after the cursor and delete the expired ones. */
-static void
-sweep(struct tdb_store *s, int64_t now)
-{
-	struct mxg_record rec;
-	TDB_DATA k;
+/* Keys of expired records seen on one chain walk (copied). */
+struct expired {
+	int64_t now;
+	size_t n;
+	TDB_DATA keys[SWEEP_RECORDS];
+};
 
-	for (int i = 0; i < SWEEP_RECORDS; i++) {
-		if (s->cursor.dptr == NULL)
-			k = tdb_firstkey(s->tdb);
-		else
-			k = tdb_nextkey(s->tdb, s->cursor);
-		free(s->cursor.dptr);
-		s->cursor = k;
-		if (k.dptr == NULL)
-			return;	/* wrapped: start again next sweep */
-		if (k.dsize == 0 || k.dptr[0] == MXG_KEY_META)
-			continue;
-		if (tdb_chainlock(s->tdb, k) != 0)
-			return;
-		if (read_record(s, k, &rec) && rec.expire <= now)
-			(void)tdb_delete(s->tdb, k);
-		tdb_chainunlock(s->tdb, k);
+static int
+collect_expired(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
+    void *arg)
+{
+	struct expired *x = arg;
+	struct mxg_record rec;
+
+	(void)tdb;
+	if (key.dsize == 0 || key.dptr[0] == MXG_KEY_META ||
+	    mxg_record_decode(data.dptr, data.dsize, &rec) != 0 ||
+	    rec.expire > x->now)
+		return 0;
+	if ((x->keys[x->n].dptr = malloc(key.dsize)) == NULL)
+		return 1;
+	memcpy(x->keys[x->n].dptr, key.dptr, key.dsize);
+	x->keys[x->n].dsize = key.dsize;
+	return ++x->n == SWEEP_RECORDS;
+}
+
+/*
+ * With key's chain locked by the caller: delete the expired records of
+ * that chain (a few at most). Costs one walk of one short chain.
+ */
+static void
+sweep_chain(struct tdb_store *s, TDB_DATA key, int64_t now)
+{
+	struct expired x;
+
+	x.now = now;
+	x.n = 0;
+	(void)tdb_traverse_key_chain(s->tdb, key, collect_expired, &x);
+	for (size_t i = 0; i < x.n; i++) {
+		(void)tdb_delete(s->tdb, x.keys[i]);
+		free(x.keys[i].dptr);
 	}
 }
 
@@ -226,6 +245,8 @@ step_key(struct tdb_store *s, TDB_DATA key, const struct mxg_grey_params *p,
 		return -1;
 	have = read_record(s, key, &cur);
 	keep = mxg_grey_step(have ? &cur : NULL, p, now, &out, r);
+	if (!p->dryrun && ++s->decisions % SWEEP_EVERY == 0)
+		sweep_chain(s, key, now);
 	if (!p->dryrun) {
 		if (keep)
 			rc = write_record(s, key, &out);
@@ -286,8 +307,6 @@ tdb_decide(struct mxg_store *base, const struct mxg_tuple *t,
 		return fail_once(s, "cannot update");
 done:
 	recovered(s);
-	if (!p->dryrun && ++s->decisions % SWEEP_EVERY == 0)
-		sweep(s, now);
 	return MXG_OK;
 }
 
@@ -343,10 +362,15 @@ tdb_bump(struct mxg_store *base)
 	return rc == 0 ? MXG_OK : fail_once(s, "cannot write generation");
 }
 
+#define DELETE_BATCH	(1 << 20)	/* keys held for deletion at once */
+
 struct walk {
 	int (*fn)(void *arg, const struct mxg_store_entry *e);
 	void *arg;
-	int stopped;
+	TDB_DATA *doomed;	/* keys fn wants deleted, with records */
+	struct mxg_record *seen;
+	size_t n, cap;
+	int stopped, oom, full;
 };
 
 static int
@@ -356,34 +380,93 @@ walk_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 	struct mxg_store_entry e;
 	int rc;
 
+	(void)tdb;
 	if (key.dsize == 0 || key.dptr[0] == MXG_KEY_META)
 		return 0;
 	if ((e.kind = mxg_tuple_from_key(key.dptr, key.dsize, &e.tuple)) < 0 ||
 	    mxg_record_decode(data.dptr, data.dsize, &e.rec) != 0)
 		return 0;	/* not ours or another version: leave it */
-	rc = w->fn(w->arg, &e);
-	if (rc == 1)
-		(void)tdb_delete(tdb, key);
-	if (rc < 0) {
+	if ((rc = w->fn(w->arg, &e)) < 0) {
 		w->stopped = 1;
+		return 1;
+	}
+	if (rc != 1)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 1024;
+		void *d = realloc(w->doomed, cap * sizeof(*w->doomed));
+		void *r = d ? realloc(w->seen, cap * sizeof(*w->seen)) : NULL;
+
+		if (d != NULL)
+			w->doomed = d;
+		if (r == NULL) {
+			w->oom = 1;
+			return 1;
+		}
+		w->seen = r;
+		w->cap = cap;
+	}
+	if ((w->doomed[w->n].dptr = malloc(key.dsize)) == NULL) {
+		w->oom = 1;
+		return 1;
+	}
+	memcpy(w->doomed[w->n].dptr, key.dptr, key.dsize);
+	w->doomed[w->n].dsize = key.dsize;
+	w->seen[w->n] = e.rec;
+	if (++w->n == DELETE_BATCH) {
+		w->full = 1;
 		return 1;
 	}
 	return 0;
 }
 
+/* Delete key if its record is still the one fn saw. */
+static void
+delete_if_same(struct tdb_store *s, TDB_DATA key, const struct mxg_record *seen)
+{
+	struct mxg_record now;
+
+	if (tdb_chainlock(s->tdb, key) != 0)
+		return;
+	if (read_record(s, key, &now) && now.expire == seen->expire &&
+	    now.state == seen->state && now.hits == seen->hits)
+		(void)tdb_delete(s->tdb, key);
+	tdb_chainunlock(s->tdb, key);
+}
+
+/*
+ * A read traverse (one chain read-locked at a time, for as long as fn
+ * takes), then the deletions fn asked for, each under its own chain lock
+ * and only if the record did not change meanwhile. When more than
+ * DELETE_BATCH deletions pile up, they are done and the walk starts
+ * again: fn may then see a kept record twice (only purge deletes).
+ */
 static int
 tdb_iterate(struct mxg_store *base,
     int (*fn)(void *arg, const struct mxg_store_entry *e), void *arg)
 {
 	struct tdb_store *s = (struct tdb_store *)base;
-	struct walk w = { fn, arg, 0 };
+	struct walk w = { .fn = fn, .arg = arg };
 	int rc;
 
 	if ((rc = ready(s)) != MXG_OK)
 		return rc;
-	if (tdb_traverse(s->tdb, walk_one, &w) < 0 && !w.stopped)
-		return fail_once(s, "cannot traverse");
-	return MXG_OK;
+	do {
+		w.full = 0;
+		if (tdb_traverse_read(s->tdb, walk_one, &w) < 0 &&
+		    !w.stopped && !w.oom && !w.full)
+			rc = fail_once(s, "cannot traverse");
+		for (size_t i = 0; i < w.n; i++) {
+			delete_if_same(s, w.doomed[i], &w.seen[i]);
+			free(w.doomed[i].dptr);
+		}
+		w.n = 0;
+	} while (w.full && rc == MXG_OK);
+	free(w.doomed);
+	free(w.seen);
+	if (w.oom)
+		return MXG_ENOMEM;
+	return rc;
 }
 
 static int
@@ -415,7 +498,6 @@ tdb_close_store(struct mxg_store *base)
 	 */
 	if (s->tdb != NULL)
 		tdb_close(s->tdb);
-	free(s->cursor.dptr);
 	free(s->path);
 	free(s);
 }
