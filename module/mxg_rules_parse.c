@@ -27,6 +27,8 @@ struct parser {
 	struct mxg_ruleset *rs;
 	unsigned nerr;
 	int oom;
+	int reflags; /* extra regcomp flags for the list being read */
+	int quiet;   /* statement already in error: count, do not report */
 };
 
 /* ---- allocation owned by the ruleset ---------------------------------- */
@@ -109,7 +111,7 @@ perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
 	va_list ap;
 
 	p->nerr++;
-	if (p->nerr > MAX_ERRORS)
+	if (p->nerr > MAX_ERRORS || p->quiet)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -127,8 +129,8 @@ pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mxg_log(p->log, MXG_LOG_WARNING, "%s:%u:%u: warning: %s", p->name,
-	    t->line, t->col, msg);
+	mxg_log(p->log, MXG_LOG_WARNING, "%s:%u:%u: %s", p->name, t->line,
+	    t->col, msg);
 }
 
 /* printable, bounded excerpt of a token for messages */
@@ -168,7 +170,8 @@ next(struct parser *p)
 	mxg_rules_lex_next(&p->lx, &p->tok);
 	if (p->tok.type == MXG_T_ERROR) {
 		perr(p, &p->tok, "%s", p->tok.text);
-		p->tok.type = MXG_T_WORD; /* keep going with what we have */
+		p->quiet = 1; /* the rest of this statement is noise */
+		p->tok.type = MXG_T_WORD;
 		p->tok.text = "";
 		p->tok.len = 0;
 	}
@@ -180,9 +183,11 @@ atend(const struct parser *p)
 	return p->tok.type == MXG_T_NL || p->tok.type == MXG_T_EOF;
 }
 
+/* after an error: skip the rest of the statement without more noise */
 static void
 skipstmt(struct parser *p)
 {
+	p->quiet = 1;
 	while (!atend(p))
 		next(p);
 }
@@ -382,6 +387,7 @@ compile(struct parser *p, const struct mxg_token *t, regex_t *re)
 	flags = REG_NOSUB | REG_ICASE;
 	if (p->rs->cf.flags & MXG_CF_EXTENDEDREGEX)
 		flags |= REG_EXTENDED;
+	flags |= p->reflags;
 	if ((r = regcomp(re, t->text, flags)) != 0) {
 		regerror(r, re, err, sizeof(err));
 		perr(p, t, "bad regular expression: %s", err);
@@ -1077,12 +1083,16 @@ clause(struct parser *p, int kind, struct mxg_clause *c, int stage)
 		if ((l = newlist(p, ltype, NULL)) == NULL)
 			return -1;
 		c->u.list = l;
-		return listvalues(p, l, kind == KW_HEADER || kind == KW_BODY);
+		/* header and body: ^ and $ match at each line */
+		p->reflags = ltype == MXG_L_STR ? REG_NEWLINE : 0;
+		v = listvalues(p, l, kind == KW_HEADER || kind == KW_BODY);
+		p->reflags = 0;
+		return v;
 	case KW_AUTH:
 	case KW_TLS:
 		if (p->tok.type != MXG_T_STRING && p->tok.type != MXG_T_REGEX &&
 		    p->tok.type != MXG_T_LBRACE) {
-			c->u.tls = 1;
+			c->u.list = NULL; /* bare: any */
 			return 0;
 		}
 		if ((l = newlist(p, MXG_L_STR, NULL)) == NULL)
@@ -1407,9 +1417,11 @@ statement(struct parser *p)
 	const struct mxg_kw *kw;
 	struct mxg_token kwt;
 	unsigned long n;
+	unsigned errs;
 	long d;
 
 	kwt = p->tok;
+	errs = p->nerr;
 	if (p->tok.type != MXG_T_WORD) {
 		perr(p, &p->tok, "expected a keyword, got '%s'", SHOW(&p->tok));
 		skipstmt(p);
@@ -1528,7 +1540,8 @@ statement(struct parser *p)
 		break;
 	case KW_DAEMON_ARGS:
 		/* daemon-only, no meaning in-process: arguments unchecked */
-		skipstmt(p);
+		while (!atend(p))
+			next(p);
 		break;
 	case KW_RACL:
 		d_acl(p, MXG_STAGE_RCPT, &kwt);
@@ -1541,7 +1554,9 @@ statement(struct parser *p)
 		skipstmt(p);
 		return;
 	}
-	if (!atend(p)) {
+	if (p->nerr != errs)
+		skipstmt(p);
+	else if (!atend(p)) {
 		perr(p, &p->tok, "unexpected '%s' after '%s'", SHOW(&p->tok),
 		    kw->name);
 		skipstmt(p);
@@ -1643,6 +1658,7 @@ mxg_rules_parse(const char *name, const char *buf, size_t len,
 			next(&p);
 			continue;
 		}
+		p.quiet = 0;
 		statement(&p);
 	}
 	zones(&p, &rs->st[0]);

@@ -35,15 +35,14 @@ struct fake {
 	const char *fail;
 };
 
-static const char *const levels[] = { "", "", "", "error", "warning",
-	"notice", "info", "debug" };
+static const char *const levels[] = { "", "", "", "error", "warning", "notice",
+	"info", "debug" };
 
 static void
 logfn(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
-	printf("%s: %s\n", level >= 3 && level <= 7 ? levels[level] : "?",
-	    msg);
+	printf("%s: %s\n", level >= 3 && level <= 7 ? levels[level] : "?", msg);
 }
 
 static int
@@ -207,7 +206,7 @@ request(const struct mxg_ruleset *rs, char *line, unsigned lineno)
 			req.local_name = v;
 		else if (strcmp(tok, "stage") == 0)
 			stage = strcmp(v, "data") == 0 ? MXG_STAGE_DATA
-						       : MXG_STAGE_RCPT;
+			                               : MXG_STAGE_RCPT;
 		else if (strcmp(tok, "msgsize") == 0)
 			ev.msgsize = (size_t)atol(v);
 		else if (strcmp(tok, "header") == 0)
@@ -314,7 +313,8 @@ config(const struct mxg_ruleset *rs)
 	printf("\n");
 	for (i = 0; i < 2; i++) {
 		z = mxg_rules_dnsrbl_zones(rs, (enum mxg_stage)i, &n);
-		printf("stage %s: rules=%d needs=%#x zones=", i ? "data" : "rcpt",
+		printf(
+		    "stage %s: rules=%d needs=%#x zones=", i ? "data" : "rcpt",
 		    mxg_rules_has_stage(rs, (enum mxg_stage)i),
 		    mxg_rules_needs(rs, (enum mxg_stage)i));
 		while (n-- > 0)

@@ -3,6 +3,7 @@
 # UPDATE=1 rewrites the .ref files from the current output.
 srcdir=${srcdir:-.}
 g=./tests/golden/golden
+export TZ=UTC
 dir=$srcdir/tests/golden/rules
 tmp=tests/tmp/golden
 [ -x "$g" ] || { echo "tests/golden/golden not built"; exit 1; }
