@@ -1,7 +1,7 @@
 #!/bin/sh
 # postfix_policy.sh: the real Postfix 3.7 (Debian .deb, unpacked) asks
 # mxgrey-policyd through check_policy_service; swaks plays the client.
-# First RCPT 451, early retry 451, after the 2s delay 250, then autowhite
+# First RCPT 451, early retry 451, after the 3s delay 250, then autowhite
 # 250, a new recipient 451 again, a blacklisted sender 550; SIGHUP loads
 # new rules, a broken rules file on SIGHUP keeps the old ones.
 . tests/lib/ports.sh
@@ -28,7 +28,7 @@ fail() {
 
 rm -rf "$T" && mkdir -p "$T" || exit 1
 cat >"$T/rules.conf" <<'EOC'
-greylist 2
+greylist 3
 autowhite 3600
 racl blacklist from spam@example.org msg "Go away"
 racl greylist default
@@ -65,8 +65,17 @@ expect() { # expect WANT FROM TO
 
 start=$(date +%s)
 expect "451 4.7.1" a@example.org b@example.net
-expect "451 4.7.1" a@example.org b@example.net
 grep -q "Greylisting in action" "$T/swaks.out" || fail "no greylist text"
+# an early retry: only checkable when it really came early (slow hosts)
+got=$(rcpt a@example.org b@example.net)
+if [ $(( $(date +%s) - start )) -le 1 ]; then
+	case "$got" in
+	"451 4.7.1"*) echo "ok: early retry: $got" ;;
+	*) fail "early retry: want 451, got '$got'" ;;
+	esac
+else
+	echo "note: host too slow to retry within the delay; not checked"
+fi
 # after the delay: poll (whole sessions), never longer than 10s; the
 # session that passes carries the PREPENDed X-Greylist header, which
 # header_checks turns into a 550 at the end of DATA
@@ -81,7 +90,7 @@ while :; do
 	[ $i -lt 40 ] || fail "still greylisted after 10s"
 	sleep 0.25
 done
-[ $(( $(date +%s) - start )) -ge 2 ] || fail "passed before the 2s delay"
+[ $(( $(date +%s) - start )) -ge 3 ] || fail "passed before the 3s delay"
 echo "ok: passed after the delay, X-Greylist header added"
 expect "250" a@example.org b@example.net            # autowhite
 expect "451 4.7.1" a@example.org c@example.net      # new tuple
@@ -90,7 +99,7 @@ grep -q "Go away" "$T/swaks.out" || fail "no blacklist text"
 
 # SIGHUP: new rules blacklist another sender
 cat >"$T/rules.conf" <<'EOC'
-greylist 2
+greylist 3
 autowhite 3600
 racl blacklist from evil@example.org msg "Reloaded"
 racl greylist default
