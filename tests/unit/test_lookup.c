@@ -503,6 +503,64 @@ START_TEST(four_dnsrbl_and_spf_in_one_round_trip)
 }
 END_TEST
 
+/*
+ * With the rules engine: the ruleset's `resolver` and DNSRBLs configure
+ * the provider, the prefetch op sends what the stage needs at once, and
+ * the evaluator's clauses find the answers.
+ */
+START_TEST(rules_prefetch_and_eval)
+{
+	static const char fmt[] =
+	    "resolver \"127.0.0.1:%d\" timeout 3s\n"
+	    "dnsrbl \"R1\" rbl1.test 127.0.0.2\n"
+	    "dnsrbl \"R2\" rbl2.test 127.0.0.0/24\n"
+	    "dnsrbl \"R3\" rbl3.test 127.0.0.5\n"
+	    "dnsrbl \"R4\" rbl4.test 127.0.0.7\n"
+	    "racl whitelist spf pass from @pass.spf.test dnsrbl \"R4\"\n"
+	    "racl greylist dnsrbl \"R1\" dnsrbl \"R2\" dnsrbl \"R3\"\n"
+	    "racl whitelist default\n";
+	struct mxg_log log = { loglines, &nlogged };
+	struct mxg_ruleset *rs;
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_match m;
+	struct timespec t0;
+	char buf[1024];
+	int err, n;
+	long ms;
+
+	n = snprintf(buf, sizeof(buf), fmt, srv.relay_port);
+	rs = mxg_rules_parse("lookup.conf", buf, (size_t)n, &log, &err);
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(mxg_rules_config(rs)->resolver_timeout_ms, 3000);
+	lk = mxg_lookup_new(mxg_rules_config(rs), &log);
+	ck_assert_ptr_nonnull(lk);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
+	ev.rcpt = "r@x.test";
+	ev.now = time(NULL);
+	ev.lookup = mxg_lookup_ops();
+	ev.lookup_ctx = lk;
+	ev.lookup->prefetch(lk, rs, MXG_STAGE_RCPT);
+	/* 4 DNSRBL + SPF record, all in flight before anything is read */
+	ck_assert_uint_eq(mxg_dns_pending(mxg_lookup_dns(lk)), 5);
+	memset(&m, 0, sizeof(m));
+	ck_assert_int_eq(mxg_rules_eval(rs, MXG_STAGE_RCPT, &ev, &m), MXG_OK);
+	ms = since(&t0);
+	printf("rules: 4 DNSRBL + SPF decision in %ld ms (relay delay %d ms)\n",
+	    ms, RELAY_MS);
+	ck_assert_ptr_null(m.undecided);
+	ck_assert_int_eq(m.action, MXG_RA_GREYLIST);
+	ck_assert_uint_eq(m.line, 7);
+	ck_assert_int_lt(ms, RELAY_MS * 3 / 2);
+	mxg_lookup_end(lk);
+	mxg_lookup_free(lk);
+	mxg_rules_free(rs);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -570,6 +628,7 @@ suite(void)
 	tcase_add_test(tc, prefetch_sends_all_at_once);
 	tcase_add_test(tc, four_dnsrbl_and_spf_in_one_round_trip);
 	tcase_add_test(tc, nonblocking_interface);
+	tcase_add_test(tc, rules_prefetch_and_eval);
 	suite_add_tcase(s, tc);
 	return s;
 }
