@@ -267,12 +267,48 @@ mxg_close(struct mxg_engine *e)
 	free(e);
 }
 
+/* Copy src into dst (size > 0 bytes), truncating; no printf on the hot path. */
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void
 set_text(struct mxg_verdict *v, int code, const char *ecode, const char *text)
 {
 	v->code = code;
-	snprintf(v->ecode, sizeof(v->ecode), "%s", ecode);
-	snprintf(v->text, sizeof(v->text), "%s", text);
+	copy_str(v->ecode, sizeof(v->ecode), ecode);
+	copy_str(v->text, sizeof(v->text), text);
+}
+
+/* "HH:MM:SS" (hours may grow past two digits) at p; returns the end. */
+static char *
+put_hms(char *p, long secs)
+{
+	char digits[24];
+	long h = secs / 3600;
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + h % 10);
+		h /= 10;
+	} while (h > 0 && n < (int)sizeof(digits));
+	if (n < 2)
+		*p++ = '0';
+	while (n > 0)
+		*p++ = digits[--n];
+	*p++ = ':';
+	*p++ = (char)('0' + (secs / 60) % 60 / 10);
+	*p++ = (char)('0' + (secs / 60) % 60 % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + secs % 60 / 10);
+	*p++ = (char)('0' + secs % 60 % 10);
+	*p = '\0';
+	return p;
 }
 
 /* The configured failure action, with a text that says why. */
@@ -340,20 +376,20 @@ greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
 {
 	long left = v->remaining;
 
+	static const char lead[] = "Greylisting in action, please come back ";
+
 	v->action = MXG_GREYLIST;
 	v->code = m->code ? m->code : 451;
-	snprintf(v->ecode, sizeof(v->ecode), "%s",
-	    m->ecode ? m->ecode : "4.7.1");
+	copy_str(v->ecode, sizeof(v->ecode), m->ecode ? m->ecode : "4.7.1");
 	if (m->msg != NULL) {
 		mxg_fmt_expand(m->msg, ev, v->text, sizeof(v->text));
 	} else if (config(e)->flags & MXG_CF_QUIET) {
-		snprintf(v->text, sizeof(v->text),
+		copy_str(v->text, sizeof(v->text),
 		    "Greylisting in action, please come back later");
 	} else {
-		snprintf(v->text, sizeof(v->text),
-		    "Greylisting in action, please come back in "
-		    "%02ld:%02ld:%02ld",
-		    left / 3600, (left / 60) % 60, left % 60);
+		memcpy(v->text, lead, sizeof(lead) - 1);
+		memcpy(v->text + sizeof(lead) - 1, "in ", 3);
+		put_hms(v->text + sizeof(lead) + 2, left < 0 ? 0 : left);
 	}
 }
 
