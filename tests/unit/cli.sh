@@ -1,0 +1,85 @@
+#!/bin/sh
+# cli.sh: the mxgreyctl contract: test, check with time travel, explain,
+# dump, purge, stats, reload; exit codes and output formats.
+set -u
+CTL=shim/cli/mxgreyctl
+D=tests/tmp/cli.$$
+rm -rf $D && mkdir -p $D
+trap 'rm -rf $D' EXIT
+fail=0
+expect() {	# expect WHAT GOT WANT
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1"; echo "  got:  $2"; echo "  want: $3"; fail=1
+	else
+		echo "ok: $1"
+	fi
+}
+cat > $D/r.conf <<'R'
+greylist 30m
+autowhite 1d
+racl whitelist addr 127.0.0.0/8
+racl blacklist from /spammer@/
+racl greylist default
+R
+out=$($CTL -f $D/r.conf test); expect "test ok" "$out $?" "$D/r.conf: ok 0"
+
+printf 'greylist 30m\nracl frobnicate default\nbogus 1\n' > $D/bad.conf
+out=$($CTL -f $D/bad.conf test 2>$D/err); rc=$?
+expect "test broken exit" "$rc" "1"
+expect "test broken stdout" "$out" ""
+n=$(grep -c "^$D/bad.conf:[0-9]*:[0-9]*: " $D/err)
+expect "every error located (file:line:col)" "$n" "2"
+expect "nothing else on stderr" "$(wc -l < $D/err | tr -d ' ')" "2"
+$CTL -f $D/missing.conf test >/dev/null 2>&1
+expect "missing rules file" "$?" "1"
+
+C="$CTL -f $D/r.conf -s $D/s.tdb"
+T=1700000000
+out=$($C check --ip 192.0.2.1 --from a@example.org --rcpt b@example.net --now $T)
+expect "first sight" "$out" "greylist 451 4.7.1 Greylisting in action, please come back in 00:30:00"
+out=$($C check --ip 192.0.2.1 --from a@example.org --rcpt b@example.net --now $((T + 1)))
+expect "early retry" "$out" "greylist 451 4.7.1 Greylisting in action, please come back in 00:29:59"
+out=$($C explain --ip 192.0.2.1 --from a@example.org --rcpt b@example.net --now $((T + 1800)) | head -n 20 | grep -c '^accept 250')
+expect "explain after the delay says accept" "$out" "1"
+out=$($C dump --now $((T + 1800)) | grep -v '^#' | grep -c 'AUTO')
+expect "explain wrote nothing" "$out" "0"
+out=$($C check --ip 192.0.2.1 --from a@example.org --rcpt b@example.net --now $((T + 1800)))
+expect "after the delay" "${out%% *}" "accept"
+out=$($C check --ip 192.0.2.1 --from A@Example.ORG --rcpt b@example.net --now $((T + 3600)))
+expect "autowhite" "$out" "accept 250 2.1.5 Ok (autowhitelisted)"
+out=$($C check --ip 127.0.0.1 --from x@y --rcpt z@w --now $T)
+expect "whitelist" "${out%% *}" "accept"
+out=$($C check --ip 192.0.2.7 --from spammer@bad.example --rcpt z@w --now $T)
+expect "blacklist" "$out" "reject 550 5.7.1 Go away!"
+line=$($C dump --now $((T + 3600)) | grep -v '^#')
+case "$line" in
+"192.0.2.1	<a@example.org>	<b@example.net>	$((T + 3600 + 86400)) AUTO # "*) ok=1 ;;
+*) ok=0 ;;
+esac
+expect "dump line in milter-greylist format" "$ok" "1"
+out=$($C stats --now $((T + 3600)) | tr '\n' ' ')
+expect "stats" "$out" "pending 0 autowhite 1 expired 0 generation 0 "
+out=$($C purge --now $((T + 3600)))
+expect "purge keeps live" "$out" "purged 0 expired records"
+out=$($C purge --now $((T + 3600 + 86400)))
+expect "purge removes expired" "$out" "purged 1 expired records"
+out=$($C reload)
+expect "reload" "$out" "reload requested"
+out=$($C stats --now $T | tail -n 1)
+expect "generation bumped" "$out" "generation 1"
+
+$C check --ip 999.1.1.1 --from a@b --rcpt c@d --now $T >$D/out 2>/dev/null
+expect "bad ip exit" "$?" "2"
+expect "bad ip answer" "$(cut -d' ' -f1-3 $D/out)" "tempfail 451 4.3.0"
+$C check --ip 192.0.2.1 --from a@b >/dev/null 2>&1
+expect "missing --rcpt" "$?" "2"
+$C check --ip 192.0.2.1 --from a@b --rcpt c@d --now yesterday >/dev/null 2>&1
+expect "bad --now" "$?" "2"
+$C frobnicate >/dev/null 2>&1
+expect "unknown command" "$?" "2"
+$CTL -f $D/r.conf -s /nonexistent/dir/s.tdb check --ip 192.0.2.1 --from a@b --rcpt c@d --now $T >$D/out 2>$D/err
+expect "store unavailable exit" "$?" "2"
+expect "store unavailable answer" "$(cut -d' ' -f1-3 $D/out)" "tempfail 451 4.3.0"
+grep -q "nonexistent" $D/err
+expect "store unavailable says where" "$?" "0"
+exit $fail
