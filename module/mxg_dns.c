@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mxgrey.h"
 #include "mxg_dns.h"
@@ -24,6 +25,8 @@
 
 struct mxg_dns {
 	ares_channel ch;
+	pid_t pid;     /* process the channel belongs to */
+	char *servers; /* NULL: resolv.conf */
 	struct mxg_log log;
 	long timeout_ms;
 	size_t max_entries;
@@ -172,13 +175,68 @@ sweep(struct mxg_dns *dns, const struct timespec *now)
 	}
 }
 
+/*
+ * Make the c-ares channel for this process. Two tries per query, each
+ * half the lookup time: with one server c-ares doubles the second wait,
+ * so a lost query ends by 1.5x the limit; the lookup layer gives up at
+ * the limit anyway.
+ */
+static int
+channel(struct mxg_dns *dns)
+{
+	struct ares_options opt;
+	int rc;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.timeout =
+	    (int)(dns->timeout_ms / 2 < 100 ? 100 : dns->timeout_ms / 2);
+	opt.tries = 2;
+	opt.flags = ARES_FLAG_NOSEARCH;
+	rc = ares_init_options(&dns->ch, &opt,
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+	if (rc != ARES_SUCCESS) {
+		mxg_log(&dns->log, MXG_LOG_ERR, "dns: c-ares channel: %s",
+		    ares_strerror(rc));
+		return rc;
+	}
+	if (dns->servers != NULL &&
+	    (rc = ares_set_servers_ports_csv(dns->ch, dns->servers)) !=
+	        ARES_SUCCESS) {
+		mxg_log(&dns->log, MXG_LOG_ERR, "dns: resolver \"%s\": %s",
+		    dns->servers, ares_strerror(rc));
+		ares_destroy(dns->ch);
+		return rc;
+	}
+	dns->pid = getpid();
+	return ARES_SUCCESS;
+}
+
+/*
+ * The channel of this process. After fork(2) the child must not read
+ * from the parent's sockets (it would take the parent's answers): it gets
+ * its own channel. Queries in flight are abandoned (they end as
+ * timeouts, not cached); the cache of finished answers stays valid.
+ * 1 usable, 0 not (logged).
+ */
+static int
+usable(struct mxg_dns *dns)
+{
+	if (dns->pid == getpid())
+		return 1;
+	if (dns->pid != 0) {
+		ares_destroy(dns->ch); /* our copies of the parent's fds */
+		dns->pid = 0;
+		dns->pending = 0;
+	}
+	return channel(dns) == ARES_SUCCESS;
+}
+
 struct mxg_dns *
 mxg_dns_new(
     const struct mxg_dns_conf *conf, const struct mxg_log *log, int *err)
 {
 	struct mxg_dns *dns = NULL;
-	struct ares_options opt;
-	int rc, optmask, inited = 0;
+	int rc, inited = 0;
 
 	*err = MXG_ENOMEM;
 	if ((dns = calloc(1, sizeof(*dns))) == NULL)
@@ -199,40 +257,20 @@ mxg_dns_new(
 		goto fail;
 	}
 	inited = 1;
-	memset(&opt, 0, sizeof(opt));
-	/*
-	 * Two tries per query, each half the lookup time: with one server
-	 * c-ares doubles the second wait, so a lost query ends by 1.5x the
-	 * limit; the lookup layer gives up at the limit anyway.
-	 */
-	opt.timeout =
-	    (int)(dns->timeout_ms / 2 < 100 ? 100 : dns->timeout_ms / 2);
-	opt.tries = 2;
-	opt.flags = ARES_FLAG_NOSEARCH;
-	optmask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
-	if ((rc = ares_init_options(&dns->ch, &opt, optmask)) != ARES_SUCCESS) {
-		mxg_log(&dns->log, MXG_LOG_ERR, "dns: c-ares channel: %s",
-		    ares_strerror(rc));
-		if (rc != ARES_ENOMEM)
-			*err = MXG_EINVAL;
+	if (conf != NULL && conf->servers != NULL && *conf->servers != '\0' &&
+	    (dns->servers = strdup(conf->servers)) == NULL)
 		goto fail;
-	}
-	if (conf != NULL && conf->servers != NULL && *conf->servers != '\0') {
-		rc = ares_set_servers_ports_csv(dns->ch, conf->servers);
-		if (rc != ARES_SUCCESS) {
-			mxg_log(&dns->log, MXG_LOG_ERR,
-			    "dns: resolver \"%s\": %s", conf->servers,
-			    ares_strerror(rc));
-			*err = rc == ARES_ENOMEM ? MXG_ENOMEM : MXG_EINVAL;
-			ares_destroy(dns->ch);
-			goto fail;
-		}
+	if ((rc = channel(dns)) != ARES_SUCCESS) {
+		*err = rc == ARES_ENOMEM ? MXG_ENOMEM : MXG_EINVAL;
+		goto fail;
 	}
 	*err = MXG_OK;
 	return dns;
 fail:
 	if (inited)
 		ares_library_cleanup();
+	if (dns != NULL)
+		free(dns->servers);
 	free(dns);
 	return NULL;
 }
@@ -246,7 +284,9 @@ mxg_dns_free(struct mxg_dns *dns)
 	if (dns == NULL)
 		return;
 	/* every callback runs now (ARES_EDESTRUCTION) */
-	ares_destroy(dns->ch);
+	if (dns->pid != 0)
+		ares_destroy(dns->ch);
+	free(dns->servers);
 	for (i = 0; i < NBUCKETS; i++) {
 		for (a = dns->bucket[i]; a != NULL; a = next) {
 			next = a->next;
@@ -571,7 +611,8 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 		return NULL;
 	a->dns = dns;
 	a->type = type;
-	if ((key = normalise(name)) == NULL) {
+	/* first, so that a child drops the parent's queries in flight */
+	if (!usable(dns) || (key = normalise(name)) == NULL) {
 		if ((a->name = strdup("(bad name)")) == NULL) {
 			free(a);
 			return NULL;
@@ -623,6 +664,11 @@ mxg_dns_fds(struct mxg_dns *dns, struct pollfd *fds, int nfds, long max_ms,
 	int bits, i, n = 0;
 	long ms;
 
+	if (!usable(dns)) {
+		if (timeout_ms != NULL)
+			*timeout_ms = 0;
+		return 0;
+	}
 	/* ARES_GETSOCK_WRITABLE shifts an int by 31: test the bits here */
 	bits = ares_getsock(dns->ch, socks, ARES_GETSOCK_MAXNUM);
 	for (i = 0; i < ARES_GETSOCK_MAXNUM && n < nfds; i++) {
@@ -663,6 +709,8 @@ mxg_dns_process(struct mxg_dns *dns, const struct pollfd *fds, int nfds)
 {
 	int i;
 
+	if (!usable(dns))
+		return;
 	for (i = 0; i < nfds; i++) {
 		ares_socket_t r = ARES_SOCKET_BAD, w = ARES_SOCKET_BAD;
 

@@ -561,6 +561,55 @@ START_TEST(rules_prefetch_and_eval)
 }
 END_TEST
 
+/* A child after fork(2) gets its own channel and keeps the cache. */
+START_TEST(fork_child_gets_own_channel)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 1000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct mxg_dns_ans *inflight;
+	const char *why = NULL;
+	unsigned long sent0, sent1;
+	pid_t pid;
+	int st = -1, bad = 0;
+
+	request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	inflight = mxg_dns_start(mxg_lookup_dns(lk), "y.slow.test", MXG_DNS_A);
+	ck_assert_ptr_nonnull(inflight);
+	ck_assert_int_eq(inflight->status, MXG_DNS_PENDING);
+	mxg_dns_stats(mxg_lookup_dns(lk), &sent0, NULL);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct timespec t0;
+
+		request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
+		bad |= ops->dnsrbl(lk, "rbl1.test", &ans, &why) != 1;
+		mxg_dns_stats(mxg_lookup_dns(lk), &sent1, NULL);
+		bad |= (sent1 != sent0) << 1; /* from the cache */
+		/* the parent's query is not ours to wait for */
+		bad |= (inflight->status == MXG_DNS_PENDING) << 2;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		request(lk, &ev, &req, "192.0.2.11", "", "h", NULL);
+		bad |= (ops->dnsrbl(lk, "rbl2.test", &ans, &why) != 0) << 3;
+		bad |= (since(&t0) > 500) << 4;
+		_exit(bad);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "child failed: status %d", st);
+	/* the parent's channel is untouched */
+	ck_assert_int_eq(inflight->status, MXG_DNS_PENDING);
+	request(lk, &ev, &req, "192.0.2.11", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 0);
+	mxg_dns_release(inflight);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -629,6 +678,7 @@ suite(void)
 	tcase_add_test(tc, four_dnsrbl_and_spf_in_one_round_trip);
 	tcase_add_test(tc, nonblocking_interface);
 	tcase_add_test(tc, rules_prefetch_and_eval);
+	tcase_add_test(tc, fork_child_gets_own_channel);
 	suite_add_tcase(s, tc);
 	return s;
 }
