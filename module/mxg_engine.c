@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mxg_export.h"
+#include "mxg_lookup.h"
 #include "mxg_rules.h"
 #include "mxg_store.h"
 #include "mxg_tuple.h"
@@ -34,6 +36,8 @@ struct mxg_engine {
 	char *store_override;		/* from mxg_open, or NULL */
 	struct mxg_ruleset *rules;	/* NULL: failed at open: fail safe */
 	struct mxg_store *store;	/* NULL until first needed */
+	struct mxg_lookup *lookup;	/* DNS/GeoIP; made on first need */
+	pid_t lookup_pid;		/* process that made it */
 	char *store_spec;		/* what store was opened with */
 	unsigned long generation;	/* reload generation seen */
 	time_t gen_checked;		/* second of the last look at it */
@@ -217,6 +221,9 @@ mxg_reload(struct mxg_engine *e)
 	mxg_rules_free(e->rules);
 	e->rules = rs;
 	e->logged &= ~ONCE_RULES;
+	/* resolver or GeoIP settings may have changed */
+	mxg_lookup_free(e->lookup);
+	e->lookup = NULL;
 	mxg_log(&e->log, MXG_LOG_NOTICE, "mxgrey: rules reloaded from %s",
 	    e->rules_path);
 	return MXG_OK;
@@ -260,6 +267,7 @@ mxg_close(struct mxg_engine *e)
 	if (e == NULL)
 		return;
 	mxg_rules_free(e->rules);
+	mxg_lookup_free(e->lookup);
 	mxg_store_close(e->store);
 	free(e->store_spec);
 	free(e->rules_path);
@@ -363,6 +371,25 @@ bare(const char *a, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * The lookup provider, made on the first request that needs one, and
+ * made anew in a forked child (its sockets must not be shared).
+ * NULL when it cannot be made: the clauses then could not decide.
+ */
+static struct mxg_lookup *
+lookup_ready(struct mxg_engine *e)
+{
+	if (e->lookup != NULL && e->lookup_pid != getpid()) {
+		mxg_lookup_free(e->lookup);
+		e->lookup = NULL;
+	}
+	if (e->lookup == NULL) {
+		e->lookup = mxg_lookup_new(mxg_rules_config(e->rules), &e->log);
+		e->lookup_pid = getpid();
+	}
+	return e->lookup;
+}
+
 static void
 trace(const struct mxg_eval *ev, const char *line)
 {
@@ -393,18 +420,17 @@ greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
 	}
 }
 
+static int decide_rules(struct mxg_engine *, struct mxg_eval *,
+    struct mxg_verdict *, int);
+
 static int
 decide(struct mxg_engine *e, const struct mxg_request *req,
     struct mxg_verdict *v, int dryrun, void (*tr)(void *, const char *),
     void *tr_ctx)
 {
-	const struct mxg_config *cf;
 	struct mxg_eval ev;
-	struct mxg_match m;
-	struct mxg_tuple t;
-	struct mxg_grey_params gp;
-	struct mxg_grey_result gr;
-	char sbuf[MXG_ADDR_MAX + 1], rbuf[MXG_ADDR_MAX + 1], line[768];
+	struct mxg_lookup *lk = NULL;
+	char sbuf[MXG_ADDR_MAX + 1], rbuf[MXG_ADDR_MAX + 1];
 	int rc;
 
 	memset(&ev, 0, sizeof(ev));
@@ -417,7 +443,6 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 		    "no rules loaded, answering with the failure action");
 		return MXG_ERULES;
 	}
-	cf = mxg_rules_config(e->rules);
 	ev.req = req;
 	ev.log = e->log;
 	ev.trace = tr;
@@ -432,7 +457,35 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 	ev.sender = bare(req->sender, sbuf, sizeof(sbuf));
 	ev.rcpt = bare(req->rcpt, rbuf, sizeof(rbuf));
 
-	rc = mxg_rules_eval(e->rules, MXG_STAGE_RCPT, &ev, &m);
+	if (mxg_rules_needs(e->rules, MXG_STAGE_RCPT) != 0 &&
+	    (lk = lookup_ready(e)) != NULL) {
+		mxg_lookup_begin(lk, &ev);
+		ev.lookup = mxg_lookup_ops();
+		ev.lookup_ctx = lk;
+		ev.lookup->prefetch(lk, e->rules, MXG_STAGE_RCPT);
+	}
+	rc = decide_rules(e, &ev, v, dryrun);
+	if (lk != NULL)
+		mxg_lookup_end(lk);
+	return rc;
+}
+
+/* Rules, then the store step for greylist, then the reply text. */
+static int
+decide_rules(struct mxg_engine *e, struct mxg_eval *ev, struct mxg_verdict *v,
+    int dryrun)
+{
+	const struct mxg_config *cf = mxg_rules_config(e->rules);
+	const struct mxg_request *req = ev->req;
+	struct mxg_match m;
+	struct mxg_tuple t;
+	struct mxg_grey_params gp;
+	struct mxg_grey_result gr;
+	char line[768];
+	void (*tr)(void *, const char *) = ev->trace;
+	int rc;
+
+	rc = mxg_rules_eval(e->rules, MXG_STAGE_RCPT, ev, &m);
 	if (rc == MXG_ELOOKUP) {
 		failure(e, v, m.undecided ? m.undecided : "lookup failed");
 		log_once(e, ONCE_LOOKUP, "lookup could not decide",
@@ -459,7 +512,7 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 		snprintf(v->ecode, sizeof(v->ecode), "%s",
 		    m.ecode ? m.ecode : "5.7.1");
 		if (m.msg != NULL)
-			mxg_fmt_expand(m.msg, &ev, v->text, sizeof(v->text));
+			mxg_fmt_expand(m.msg, ev, v->text, sizeof(v->text));
 		else
 			snprintf(v->text, sizeof(v->text), "Go away!");
 		return MXG_OK;
@@ -468,8 +521,8 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 		break;
 	}
 
-	if (mxg_tuple_make(&t, &ev.ip, cf->subnetmatch, cf->subnetmatch6,
-	    ev.sender, ev.rcpt) != 0) {
+	if (mxg_tuple_make(&t, &ev->ip, cf->subnetmatch, cf->subnetmatch6,
+	    ev->sender, ev->rcpt) != 0) {
 		failure(e, v, "malformed address");
 		log_once(e, ONCE_BADREQ, "malformed request",
 		    "sender or recipient too long or with control characters");
@@ -481,7 +534,7 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 	gp.lazyaw = (cf->flags & MXG_CF_LAZYAW) != 0;
 	gp.dryrun = dryrun;
 	if ((rc = store_ready(e)) != MXG_OK ||
-	    (rc = e->store->ops->decide(e->store, &t, &gp, ev.now, &gr)) !=
+	    (rc = e->store->ops->decide(e->store, &t, &gp, ev->now, &gr)) !=
 		MXG_OK) {
 		failure(e, v, "greylist store unavailable");
 		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
@@ -489,8 +542,8 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 	v->reason = gr.reason;
 	if (gr.reason == MXG_R_NEW || gr.reason == MXG_R_EARLY) {
 		v->remaining = gr.remaining;
-		ev.remaining = gr.remaining;
-		greylist_text(e, &ev, &m, v);
+		ev->remaining = gr.remaining;
+		greylist_text(e, ev, &m, v);
 		if (!dryrun)
 			mxg_log(&e->log, MXG_LOG_INFO,
 			    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: "
@@ -513,7 +566,7 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 			: gr.reason == MXG_R_EARLY ? "retry before the delay"
 			: gr.reason == MXG_R_PASSED ? "delay passed"
 						    : "autowhitelisted");
-		trace(&ev, line);
+		trace(ev, line);
 	}
 	return MXG_OK;
 }
