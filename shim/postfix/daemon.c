@@ -100,27 +100,42 @@ int
 mxg_daemon_lookup(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
+	struct group *gr;
+	const char *colon = strchr(user, ':');
+	char name[256];
+	size_t n = colon ? (size_t)(colon - user) : strlen(user);
 
-	if ((pw = getpwnam(user)) == NULL)
+	if (n >= sizeof(name))
+		return -1;
+	memcpy(name, user, n);
+	name[n] = '\0';
+	if ((pw = getpwnam(name)) == NULL)
 		return -1;
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	if (colon != NULL) {
+		if ((gr = getgrnam(colon + 1)) == NULL)
+			return -1;
+		*gid = gr->gr_gid;
+	}
 	return 0;
 }
 
 int
 mxg_daemon_drop(const char *user, const char **why)
 {
+	char name[256];
 	uid_t uid;
 	gid_t gid;
 
 	if (user == NULL || geteuid() != 0)
 		return 0;
 	if (mxg_daemon_lookup(user, &uid, &gid) == -1) {
-		*why = "no such user";
+		*why = "no such user or group";
 		return -1;
 	}
-	if (initgroups(user, gid) == -1 || setgid(gid) == -1 ||
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(user, ":"), user);
+	if (initgroups(name, gid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1) {
 		*why = "cannot change user or group";
 		return -1;

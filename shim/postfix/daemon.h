@@ -41,13 +41,14 @@ int mxg_daemon_detach(void);
 int mxg_daemon_pidfile(const char *path);
 
 /*
- * mxg_daemon_lookup: uid and gid of user name. Returns 0 or -1 (no such
- * user).
+ * mxg_daemon_lookup: uid and gid of "user" or "user:group" (the group
+ * then replaces the user's own). Returns 0 or -1 (no such user or group).
  */
 int mxg_daemon_lookup(const char *user, uid_t *uid, gid_t *gid);
 
 /*
- * mxg_daemon_drop: become user (its groups, gid, uid) for good when
+ * mxg_daemon_drop: become user ("user" or "user:group": its groups, gid,
+ * uid) for good when
  * running as root; does nothing and returns 0 when user is NULL or we are
  * not root. Returns 0, or -1 with *why set to a static text.
  */

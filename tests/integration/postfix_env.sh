@@ -134,3 +134,23 @@ pf_stop() {
 		PF_PID=
 	fi
 }
+
+# pf_rcpt FROM TO: the RCPT reply ("451 4.7.1") of one swaks session;
+# the transcript is left in $PF_DIR/swaks.out.
+pf_rcpt() {
+	swaks --server "127.0.0.1:$PF_PORT" --from "$1" --to "$2" \
+	    --quit-after RCPT --timeout 20 >"$PF_DIR/swaks.out" 2>&1
+	sed -n 's/^<[-*]\{1,2\} *\([0-9][0-9][0-9][ -][0-9.]*\).*/\1/p' \
+	    "$PF_DIR/swaks.out" | tail -n 2 | head -n 1
+}
+
+# pf_expect WANT FROM TO: the RCPT reply starts with WANT, or fail (the
+# caller's function) is called.
+pf_expect() {
+	pf_got=$(pf_rcpt "$2" "$3")
+	case "$pf_got" in
+	"$1"*) echo "ok: <$2> -> <$3>: $pf_got" ;;
+	*) cat "$PF_DIR/swaks.out"
+	   fail "<$2> -> <$3>: want $1, got '$pf_got'" ;;
+	esac
+}

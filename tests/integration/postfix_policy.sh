@@ -48,26 +48,11 @@ pf_set "header_checks = regexp:$(pwd)/$T/header_checks"
 pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$PP, permit_auth_destination, reject"
 pf_start || fail "postfix did not listen"
 
-# rcpt FROM TO: the RCPT reply code of one session
-rcpt() {
-	swaks --server "127.0.0.1:$SP" --from "$1" --to "$2" \
-	    --quit-after RCPT --timeout 20 >"$T/swaks.out" 2>&1
-	sed -n 's/^<[-*]\{1,2\} *\([0-9][0-9][0-9][ -][0-9.]*\).*/\1/p' \
-	    "$T/swaks.out" | tail -n 2 | head -n 1
-}
-expect() { # expect WANT FROM TO
-	got=$(rcpt "$2" "$3")
-	case "$got" in
-	"$1"*) echo "ok: <$2> -> <$3>: $got" ;;
-	*) cat "$T/swaks.out"; fail "<$2> -> <$3>: want $1, got '$got'" ;;
-	esac
-}
-
 start=$(date +%s)
-expect "451 4.7.1" a@example.org b@example.net
+pf_expect "451 4.7.1" a@example.org b@example.net
 grep -q "Greylisting in action" "$T/swaks.out" || fail "no greylist text"
 # an early retry: only checkable when it really came early (slow hosts)
-got=$(rcpt a@example.org b@example.net)
+got=$(pf_rcpt a@example.org b@example.net)
 if [ $(( $(date +%s) - start )) -le 1 ]; then
 	case "$got" in
 	"451 4.7.1"*) echo "ok: early retry: $got" ;;
@@ -92,9 +77,9 @@ while :; do
 done
 [ $(( $(date +%s) - start )) -ge 3 ] || fail "passed before the 3s delay"
 echo "ok: passed after the delay, X-Greylist header added"
-expect "250" a@example.org b@example.net            # autowhite
-expect "451 4.7.1" a@example.org c@example.net      # new tuple
-expect "550 5.7.1" spam@example.org b@example.net   # blacklist
+pf_expect "250" a@example.org b@example.net            # autowhite
+pf_expect "451 4.7.1" a@example.org c@example.net      # new tuple
+pf_expect "550 5.7.1" spam@example.org b@example.net   # blacklist
 grep -q "Go away" "$T/swaks.out" || fail "no blacklist text"
 
 # SIGHUP: new rules blacklist another sender
@@ -109,8 +94,8 @@ i=0
 until grep -q "rules reloaded" "$T/policyd.log"; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "no reload logged"; sleep 0.1
 done
-expect "550 5.7.1" evil@example.org b@example.net
-expect "250" a@example.org b@example.net
+pf_expect "550 5.7.1" evil@example.org b@example.net
+pf_expect "250" a@example.org b@example.net
 
 # a broken file on SIGHUP: logged, the old rules stay
 echo "racl frobnicate" >"$T/rules.conf"
@@ -119,7 +104,7 @@ i=0
 until grep -q "reload failed" "$T/policyd.log"; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "no failed reload logged"; sleep 0.1
 done
-expect "550 5.7.1" evil@example.org b@example.net
+pf_expect "550 5.7.1" evil@example.org b@example.net
 grep -q "rules.conf:1:" "$T/policyd.log" || fail "error location not logged"
 kill -0 "$PD_PID" || fail "mxgrey-policyd died"
 echo "PASS"

@@ -1,0 +1,337 @@
+/*
+ * milter_cb.c: the libmilter callbacks of mxgrey-milter. One engine for
+ * all connection threads, behind engine_lock; the rules file is reloaded
+ * when it changes (milter-greylist does the same), checked at most once
+ * a second on a new connection.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../postfix/daemon.h"
+#include "milter.h"
+#include "mxg_rules.h"
+
+struct mxg_milter mxg_milter;
+
+static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t last_check;
+static struct stat rules_st;
+static int rules_st_valid;
+
+/* Per connection; the message part is reset at MAIL and abort. */
+struct conn {
+	char addr[INET6_ADDRSTRLEN];
+	int local;  /* no IP client: nothing to decide */
+	char *name; /* rDNS name, NULL if unknown */
+	char *helo;
+	char *from;
+	unsigned rcpts; /* recipients seen in this message */
+	int delayed;    /* a recipient passed after its delay */
+	int white;      /* a recipient was accepted without delay */
+};
+
+/* Macros offered to sm_macro / %M{} (whatever the MTA sends). */
+static const char *const macro_names[] = { "i", "j", "{auth_authen}",
+	"{auth_type}", "{client_addr}", "{client_name}", "{daemon_name}",
+	"{if_addr}", "{rcpt_mailer}", "{tls_version}", "{cipher}" };
+#define NMACROS (sizeof(macro_names) / sizeof(macro_names[0]))
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+message_reset(struct conn *c)
+{
+	free(c->from);
+	c->from = NULL;
+	c->rcpts = 0;
+	c->delayed = c->white = 0;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Call with engine_lock held: the report setting of the rules file. */
+static void
+read_report(void)
+{
+	struct mxg_ruleset *rs;
+
+	if ((rs = mxg_daemon_rules(mxg_milter.rules_path)) != NULL) {
+		mxg_milter.report = mxg_rules_config(rs)->report;
+		mxg_rules_free(rs);
+	}
+}
+
+/* Reload the rules when the file changed; old rules stay on error. */
+static void
+maybe_reload(void)
+{
+	struct stat st;
+	time_t now = time(NULL);
+	int rc;
+
+	pthread_mutex_lock(&engine_lock);
+	if (now == last_check || mxg_milter.rules_path == NULL)
+		goto out;
+	last_check = now;
+	if (stat(mxg_milter.rules_path, &st) == -1)
+		goto out;
+	if (!rules_st_valid) {
+		rules_st = st;
+		rules_st_valid = 1;
+		goto out;
+	}
+	if (same_file(&st, &rules_st))
+		goto out;
+	rules_st = st;
+	rc = mxg_reload(mxg_milter.engine);
+	if (rc == MXG_OK) {
+		read_report();
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_NOTICE,
+		    "%s changed: rules reloaded", mxg_milter.rules_path);
+	} else
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_ERR,
+		    "%s changed: reload failed, old rules kept: %s",
+		    mxg_milter.rules_path, mxg_strerror(rc));
+out:
+	pthread_mutex_unlock(&engine_lock);
+}
+
+void
+mxg_milter_watch_init(void)
+{
+	pthread_mutex_lock(&engine_lock);
+	if (mxg_milter.rules_path != NULL &&
+	    stat(mxg_milter.rules_path, &rules_st) == 0)
+		rules_st_valid = 1;
+	read_report();
+	pthread_mutex_unlock(&engine_lock);
+}
+
+static sfsistat
+cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct conn *c;
+
+	maybe_reload();
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return SMFIS_TEMPFAIL;
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)(void *)sa)->sin_addr, c->addr,
+		    sizeof(c->addr));
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->addr,
+		    sizeof(c->addr));
+	else
+		c->local = 1;
+	if (hostname != NULL && hostname[0] != '[' &&
+	    strcmp(hostname, "unknown") != 0)
+		c->name = strdup(hostname);
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c->name);
+		free(c);
+		return SMFIS_TEMPFAIL;
+	}
+	/* A local submission (no IP) is not greylisted. */
+	return c->local ? SMFIS_ACCEPT : SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	free(c->helo);
+	c->helo = dup_or_null(helo);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	message_reset(c);
+	c->from = strdup(argv[0] != NULL ? argv[0] : "<>");
+	return c->from != NULL ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+/* Set the SMTP reply; code and ecode forced into class cls (4 or 5). */
+static void
+reply(SMFICTX *ctx, const struct mxg_verdict *v, int cls)
+{
+	char code[8], ecode[MXG_CODE_MAX], text[MXG_TEXT_MAX * 2];
+
+	if (v->code >= cls * 100 && v->code <= cls * 100 + 99)
+		snprintf(code, sizeof(code), "%d", v->code);
+	else
+		snprintf(code, sizeof(code), "%s", cls == 4 ? "451" : "550");
+	if (v->ecode[0] == '0' + cls && v->ecode[1] == '.')
+		snprintf(ecode, sizeof(ecode), "%s", v->ecode);
+	else
+		snprintf(
+		    ecode, sizeof(ecode), "%s", cls == 4 ? "4.7.1" : "5.7.1");
+	mxg_milter_reply_text(v->text, text, sizeof(text));
+	if (smfi_setreply(ctx, code, ecode, text) != MI_SUCCESS)
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
+		    "smfi_setreply failed for \"%s %s\"", code, ecode);
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct mxg_macro macros[NMACROS];
+	struct mxg_request req;
+	struct mxg_verdict v;
+	size_t i, n = 0;
+	char *val;
+	int rc;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->local)
+		return SMFIS_CONTINUE;
+	for (i = 0; i < NMACROS; i++) {
+		val = smfi_getsymval(ctx, (char *)(uintptr_t)macro_names[i]);
+		if (val != NULL) {
+			macros[n].name = macro_names[i];
+			macros[n++].value = val;
+		}
+	}
+	memset(&req, 0, sizeof(req));
+	req.client_addr = c->addr;
+	req.client_name = c->name;
+	req.helo = c->helo;
+	req.sender = c->from != NULL ? c->from : "";
+	req.rcpt = argv[0];
+	req.auth_id = smfi_getsymval(ctx, "{auth_authen}");
+	req.tls = smfi_getsymval(ctx, "{tls_version}") != NULL;
+	req.macros = macros;
+	req.nmacros = n;
+	req.rcpt_count = ++c->rcpts;
+	req.queue_id = smfi_getsymval(ctx, "i");
+	req.local_name = mxg_milter.hostname;
+
+	pthread_mutex_lock(&engine_lock);
+	rc = mxg_check(mxg_milter.engine, &req, &v);
+	pthread_mutex_unlock(&engine_lock);
+	if (rc != MXG_OK)
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
+		    "client=%s from=%s to=%s: %s", c->addr, req.sender,
+		    req.rcpt ? req.rcpt : "", mxg_strerror(rc));
+	switch (v.action) {
+	case MXG_ACCEPT:
+		if (v.reason == MXG_R_PASSED)
+			c->delayed = 1;
+		else if (v.reason != MXG_R_FAILURE)
+			c->white = 1;
+		return SMFIS_CONTINUE;
+	case MXG_REJECT:
+		reply(ctx, &v, 5);
+		return SMFIS_REJECT;
+	case MXG_GREYLIST:
+	case MXG_TEMPFAIL:
+	default:
+		reply(ctx, &v, 4);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	char value[MXG_TEXT_MAX];
+	enum mxg_reason why;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	if (c->delayed && (mxg_milter.report & MXG_REPORT_DELAYS))
+		why = MXG_R_PASSED;
+	else if (!c->delayed && c->white &&
+	    (mxg_milter.report & MXG_REPORT_NODELAYS))
+		why = MXG_R_WHITELIST;
+	else
+		goto out;
+	mxg_milter_header(why, mxg_milter.hostname, c->addr, time(NULL), value,
+	    sizeof(value));
+	if (smfi_insheader(ctx, 0, "X-Greylist", value) != MI_SUCCESS)
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
+		    "cannot add the X-Greylist header");
+out:
+	message_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		message_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		message_reset(c);
+		free(c->name);
+		free(c->helo);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "mxgrey-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+};
+
+void *
+mxg_milter_desc(void)
+{
+	return &desc;
+}

@@ -1,0 +1,187 @@
+/*
+ * milter_main.c: mxgrey-milter's main: options like milter-greylist's,
+ * the daemon directives of greylist.conf (socket, user, pidfile), the
+ * socket, privileges, then libmilter's loop.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../postfix/daemon.h"
+#include "milter.h"
+#include "mxg_rules.h"
+
+#define DEFAULT_RULES  MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
+#define DEFAULT_SOCKET MXG_LOCALSTATEDIR "/run/mxgrey/milter.sock"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: mxgrey-milter [-cDVv] [-f rules] [-n name] [-P pidfile] "
+	    "[-p socket]\n\t[-s store] [-u user]\n");
+	exit(2);
+}
+
+/* The file of a local socket spec, or NULL for inet sockets. */
+static const char *
+socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-milter" };
+	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
+	const char *pidfile = NULL, *sock = NULL, *name = NULL, *path, *why;
+	const struct mxg_config *cf = NULL;
+	struct mxg_ruleset *rs = NULL;
+	struct mxg_host host;
+	char host_name[256], *conn = NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int ch, foreground = 0, check = 0, rc, status = 1, mode = -1;
+
+	while ((ch = getopt(argc, argv, "cDf:n:P:p:s:u:Vv")) != -1) {
+		switch (ch) {
+		case 'c':
+			check = 1;
+			break;
+		case 'D':
+			foreground = 1;
+			break;
+		case 'f':
+			rules = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'p':
+			sock = optarg;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'V':
+			printf("mxgrey-milter %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'v':
+			lg.max_level = MXG_LOG_DEBUG;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	lg.use_syslog = !foreground && !check;
+	mxg_daemon_log_open(&lg);
+	if (gethostname(host_name, sizeof(host_name)) == -1)
+		snprintf(host_name, sizeof(host_name), "localhost");
+	host_name[sizeof(host_name) - 1] = '\0';
+
+	memset(&host, 0, sizeof(host));
+	host.api_version = MXGREY_API_VERSION;
+	host.log = mxg_daemon_log;
+	host.log_ctx = &lg;
+	rc = mxg_open(&mxg_milter.engine, rules, store, &host);
+	if (check) {
+		status = rc == MXG_OK ? 0 : 1;
+		if (rc == MXG_OK)
+			printf("%s: ok\n", rules);
+		goto fail;
+	}
+	if (mxg_milter.engine == NULL) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "cannot start the engine: %s",
+		    mxg_strerror(rc));
+		goto fail;
+	}
+	if (rc != MXG_OK)
+		mxg_daemon_logf(&lg, MXG_LOG_ERR,
+		    "%s: %s; answering with the failure action until the file "
+		    "is fixed",
+		    rules, mxg_strerror(rc));
+	/* The daemon directives of the rules file, unless flags say. */
+	if ((rs = mxg_daemon_rules(rules)) != NULL)
+		cf = mxg_rules_config(rs);
+	if (sock == NULL)
+		sock = cf != NULL && cf->socket != NULL ? cf->socket
+		                                        : DEFAULT_SOCKET;
+	if (cf != NULL && cf->socket_mode >= 0)
+		mode = cf->socket_mode;
+	if (user == NULL && cf != NULL)
+		user = cf->user;
+	if (pidfile == NULL && cf != NULL)
+		pidfile = cf->pidfile;
+	if (user != NULL && mxg_daemon_lookup(user, &uid, &gid) == -1) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s: no such user", user);
+		goto fail;
+	}
+	mxg_milter.rules_path = rules;
+	mxg_milter.hostname = name != NULL ? name : host_name;
+	mxg_milter.log = &lg;
+
+	if ((conn = strdup(sock)) == NULL)
+		goto fail;
+	if (smfi_setconn(conn) == MI_FAILURE ||
+	    smfi_register(*(struct smfiDesc *)mxg_milter_desc()) ==
+	        MI_FAILURE ||
+	    smfi_opensocket(1) == MI_FAILURE) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "cannot listen on %s", sock);
+		goto fail;
+	}
+	if ((path = socket_path(sock)) != NULL) {
+		if ((mode >= 0 && chmod(path, (mode_t)mode) == -1) ||
+		    (uid != (uid_t)-1 && chown(path, uid, gid) == -1)) {
+			mxg_daemon_logf(
+			    &lg, MXG_LOG_ERR, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (!foreground && mxg_daemon_detach() == -1) {
+		mxg_daemon_logf(
+		    &lg, MXG_LOG_ERR, "cannot detach: %s", strerror(errno));
+		goto fail;
+	}
+	if (pidfile != NULL && mxg_daemon_pidfile(pidfile) == -1) {
+		mxg_daemon_logf(
+		    &lg, MXG_LOG_ERR, "%s: %s", pidfile, strerror(errno));
+		goto fail;
+	}
+	if (mxg_daemon_drop(user, &why) == -1) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
+		goto fail;
+	}
+	mxg_milter_watch_init();
+	mxg_daemon_logf(&lg, MXG_LOG_NOTICE, "mxgrey-milter %s ready on %s",
+	    PACKAGE_VERSION, sock);
+	status = smfi_main() == MI_SUCCESS ? 0 : 1;
+	mxg_daemon_logf(&lg, MXG_LOG_NOTICE, "stopping");
+	if (pidfile != NULL)
+		(void)unlink(pidfile);
+fail:
+	free(conn);
+	mxg_close(mxg_milter.engine);
+	mxg_rules_free(rs);
+	return status;
+}
