@@ -380,8 +380,8 @@ rulelog(
 {
 	char buf[1024];
 
-	if (r->log == NULL || r->nolog)
-		return;
+	if (r->log == NULL || r->nolog || ev->log.fn == NULL)
+		return; /* nobody listens: do not expand */
 	ev->match = m;
 	mxg_fmt_expand(r->log, ev, buf, sizeof(buf));
 	mxg_log(&ev->log, MXG_LOG_INFO, "%s", buf);
