@@ -41,8 +41,11 @@ START_TEST(test_reply_text)
 	ck_assert_str_eq(buf, "100%% sure  x");
 	/* never half an escape at the end */
 	ck_assert_uint_eq(
-	    mxg_milter_reply_text("abcdefghijklm%%", buf, sizeof(buf)), 13);
-	ck_assert_str_eq(buf, "abcdefghijklm");
+	    mxg_milter_reply_text("abcdefghijklmn%", buf, sizeof(buf)), 14);
+	ck_assert_str_eq(buf, "abcdefghijklmn");
+	ck_assert_uint_eq(
+	    mxg_milter_reply_text("abcdefghijklm%%", buf, sizeof(buf)), 15);
+	ck_assert_str_eq(buf, "abcdefghijklm%%");
 	ck_assert_uint_eq(mxg_milter_reply_text("x", buf, 0), 0);
 }
 END_TEST
