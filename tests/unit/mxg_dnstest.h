@@ -39,7 +39,25 @@ struct mxg_dnstest {
 	int relay_port; /* delays each query, then dnsmasq */
 	pid_t dnsmasq;
 	pid_t relay;
+	int v6; /* dnsmasq listens on ::1 too */
 };
+
+/* Can we bind to ::1 here? */
+static inline int
+dnstest_have_v6(void)
+{
+	struct sockaddr_in6 sin6;
+	int fd, ok;
+
+	if ((fd = socket(AF_INET6, SOCK_DGRAM, 0)) == -1)
+		return 0;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	close(fd);
+	return ok;
+}
 
 /* A UDP socket bound to 127.0.0.1 at a free port. */
 static inline int
@@ -265,6 +283,8 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 	    t->port, t->log);
 	if (geteuid() == 0)
 		fprintf(f, "user=root\n");
+	if ((t->v6 = dnstest_have_v6()) != 0)
+		fprintf(f, "listen-address=::1\n");
 	if ((z = strdup(zones)) == NULL) {
 		fclose(f);
 		return -1;
