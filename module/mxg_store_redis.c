@@ -15,8 +15,9 @@
  * bounded by the URL's timeout (SO_RCVTIMEO/SO_SNDTIMEO); a timeout or an
  * I/O error drops the connection and the next connect waits out a
  * backoff (100 ms doubling to 2 s), during which calls fail at once with
- * MXG_ESTORE. A stale connection (server restarted, idle timeout) gets
- * one immediate retry. Failures are logged once per cause and process;
+ * MXG_ESTORE. A connection the server closed while idle (restart, idle
+ * timeout) is seen before use (poll) and replaced at once. SIGPIPE is
+ * blocked around the I/O, never handled. Failures are logged once per cause and process;
  * the recovery is logged too. Host names are resolved by getaddrinfo(),
  * which the timeout does not bound: use an address or /etc/hosts.
  */
@@ -24,6 +25,8 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,46 +239,114 @@ read_handshake(struct redis_store *s, int n, int *ioerr)
 }
 
 /*
+ * SIGPIPE is blocked around our socket I/O (hiredis write()s): a peer
+ * that reset the connection must fail the call, not kill the host. No
+ * handler is installed; a SIGPIPE we raised is taken off before the
+ * host's mask comes back.
+ */
+struct quiet {
+	sigset_t old;
+	int pending; /* SIGPIPE was pending before: not ours */
+};
+
+static void
+quiet_begin(struct quiet *q)
+{
+	sigset_t set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	q->pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &q->old);
+}
+
+static void
+quiet_end(struct quiet *q)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set, pend;
+	int saved = errno;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!q->pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE))
+		(void)sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &q->old, NULL);
+	errno = saved;
+}
+
+/*
+ * An idle connection has nothing to read; if it has, the server closed
+ * it (restart, idle timeout) or reset it: do not write into it.
+ */
+static int
+idle_ok(struct redis_store *s)
+{
+	struct pollfd pfd = { .fd = s->ctx->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* Write the queued commands, read n handshake replies and one more. */
+static int
+exchange(struct redis_store *s, int n, redisReply **out, int *err)
+{
+	struct quiet q;
+	void *v = NULL;
+	int rc = MXG_OK;
+
+	quiet_begin(&q);
+	*err = 0;
+	if (n > 0)
+		rc = read_handshake(s, n, err);
+	if (rc == MXG_OK) {
+		s->handshake = 0;
+		if (redisGetReply(s->ctx, &v) == REDIS_OK)
+			*out = v;
+		else {
+			*err = errno;
+			rc = MXG_EIO;
+		}
+	}
+	quiet_end(&q);
+	return rc;
+}
+
+/*
  * Send one command and read its reply (which may be an error reply: the
  * caller looks). MXG_OK with *out, or MXG_ESTORE (logged, connection
- * dropped). Retries once at once when a connection that served before
- * turns out closed.
+ * dropped). A connection found closed before use is replaced at once;
+ * one that fails with EOF under the command gets one more try on a new
+ * connection.
  */
 static int
 command(struct redis_store *s, int argc, const char **argv, const size_t *lens,
     redisReply **out)
 {
-	char cause[sizeof(s->cause)], why[sizeof(cause) - 16];
+	char cause[sizeof(s->cause)];
 	int rc, n, err, attempt;
-	void *v;
 
 	for (attempt = 0;; attempt++) {
 		if ((rc = ready(s)) != MXG_OK)
 			return rc;
+		if (!s->fresh && !idle_ok(s)) {
+			drop(s);
+			if ((rc = ready(s)) != MXG_OK)
+				return rc;
+		}
 		n = s->handshake ? append_handshake(s) : 0;
 		if (redisAppendCommandArgv(s->ctx, argc, argv, lens) !=
 		    REDIS_OK)
 			return down(s, "out of memory");
-		err = 0;
-		if (n > 0) {
-			rc = read_handshake(s, n, &err);
-			if (rc == MXG_ESTORE)
-				return rc;
-			s->handshake = 0;
-		}
-		v = NULL;
-		if (rc == MXG_OK && redisGetReply(s->ctx, &v) == REDIS_OK) {
-			*out = v;
-			return MXG_OK;
-		}
-		if (err == 0)
-			err = errno;
+		rc = exchange(s, n, out, &err);
+		if (rc == MXG_OK || rc == MXG_ESTORE)
+			return rc;
 		if (attempt == 0 && !s->fresh && s->ctx->err == REDIS_ERR_EOF) {
-			drop(s); /* stale: the server went away idle */
+			drop(s); /* closed under us: once more */
 			continue;
 		}
-		io_cause(s, err, why, sizeof(why));
-		snprintf(cause, sizeof(cause), "%s", why);
+		io_cause(s, err, cause, sizeof(cause));
 		return down(s, cause);
 	}
 }
