@@ -5,7 +5,7 @@
 # tests/golden/run.sh runs it all (in check-unit and check-golden);
 # UPDATE=1 sh tests/golden/run.sh rewrites the .ref files.
 GOLDEN		= tests/golden/golden
-CHECK_SCRIPTS	+= tests/golden/run.sh
+CHECK_SCRIPTS	+= tests/golden/run.sh tests/golden/doc-keywords.sh
 CLEAN_EXTRA	+= $(GOLDEN)
 
 $(GOLDEN): tests/golden/golden.c $(LIBMXGREY_A)
