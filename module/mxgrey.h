@@ -208,6 +208,22 @@ int mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed);
 /* mxg_stats: count the store's records. */
 int mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st);
 
+/*
+ * mxg_import_dump: load the milter-greylist dump file at dump_path into
+ * the store (store_path; NULL: the rules file's `store`, else the
+ * default), so autowhite state survives the switch. The rules file at
+ * rules_path (NULL: none, defaults used) gives subnetmatch and timeout.
+ * Pending tuples are stored as greylisted until their time, AUTO lines as
+ * autowhite entries until theirs; entries already over at now (0: the
+ * clock) and malformed lines (logged with their line number) are
+ * skipped. *imported and *skipped (may be NULL) get the counts. Returns
+ * MXG_OK, MXG_EIO, MXG_ERULES, MXG_ESTORE, MXG_EVERSION or MXG_EINVAL.
+ * Blocks on file I/O and store locks.
+ */
+int mxg_import_dump(const char *dump_path, const char *rules_path,
+    const char *store_path, const struct mxg_host *host, time_t now,
+    unsigned long *imported, unsigned long *skipped);
+
 #ifdef __cplusplus
 }
 #endif
