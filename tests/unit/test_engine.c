@@ -153,7 +153,7 @@ START_TEST(store_failure_action)
 	struct mxg_engine *e = NULL;
 	struct mxg_verdict v;
 
-	open_with("racl greylist default\n");
+	mxg_close(open_with("racl greylist default\n"));
 	write_rules("racl greylist default\n");
 	/* a store in a directory that does not exist */
 	ck_assert_int_eq(mxg_open(&e, rules, "/nonexistent/x/store.tdb",
@@ -183,7 +183,7 @@ START_TEST(bad_rules_fail_safe_and_reload_keeps_old)
 	struct mxg_engine *e = NULL;
 	struct mxg_verdict v;
 
-	open_with("racl greylist default\n");
+	mxg_close(open_with("racl greylist default\n"));
 	write_rules("racl frobnicate default\n");
 	errors = 0;
 	ck_assert_int_eq(mxg_open(&e, rules, store, &HOST), MXG_ERULES);
