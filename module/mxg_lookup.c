@@ -32,14 +32,9 @@ struct rbl_memo {
 	char why[WHY_LEN];
 };
 
-struct mxg_lookup {
-	struct mxg_log log;
-	struct mxg_dns *dns;
-	struct mxg_spf *spf;
-	struct mxg_geoip *geo;
-	long timeout_ms;
-
-	/* the request */
+/* One request: its memo and its deadline. */
+struct mxg_lookup_req {
+	struct mxg_lookup *lk;
 	int active;
 	struct mxg_ip ip;
 	const char *sender;
@@ -51,7 +46,7 @@ struct mxg_lookup {
 	size_t nrbl, rblcap;
 
 	int spf_done, spf_res, spf_result;
-	const char *spf_why;
+	char spf_why[WHY_LEN];
 	struct mxg_dns_ans *spf_pre[MAX_SPF_PRE];
 	int spf_scanned[MAX_SPF_PRE];
 	size_t nspf_pre;
@@ -66,8 +61,17 @@ struct mxg_lookup {
 
 	int geo_done, geo_res;
 	char geo_cc[3];
-	const char *geo_why;
+	char geo_why[WHY_LEN];
+};
 
+/* The provider: one per process. */
+struct mxg_lookup {
+	struct mxg_log log;
+	struct mxg_dns *dns;
+	struct mxg_spf *spf;
+	struct mxg_geoip *geo;
+	long timeout_ms;
+	struct mxg_lookup_req cur; /* of mxg_lookup_begin() */
 	/* causes of failure already logged, until they go away */
 	char *logged[MAX_LOGGED];
 };

@@ -56,5 +56,5 @@ stage "man pages and formatting" lints
 
 echo
 [ -n "$failures" ] && echo "failed stages:$failures"
-echo "all stages: $passed passed, $failed failed"
+echo "stages: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -405,6 +405,30 @@ action_name(enum mxg_action a)
 	return "?";
 }
 
+static const char *
+reason_name(enum mxg_reason r)
+{
+	switch (r) {
+	case MXG_R_NONE:
+		return "none";
+	case MXG_R_WHITELIST:
+		return "whitelist";
+	case MXG_R_BLACKLIST:
+		return "blacklist";
+	case MXG_R_NEW:
+		return "new";
+	case MXG_R_EARLY:
+		return "early";
+	case MXG_R_PASSED:
+		return "passed";
+	case MXG_R_AUTOWHITE:
+		return "autowhite";
+	case MXG_R_FAILURE:
+		return "failure";
+	}
+	return "?";
+}
+
 /* SMTP code of the reply: the verdict's, if it fits the action. */
 static int
 reply_code(const struct mxg_verdict *v)
@@ -437,12 +461,13 @@ smtpd_filter_done(struct smtpd_query *q, int err, const struct mxg_verdict *v)
 	}
 	out(f, line);
 	say(f, MXG_LOG_INFO,
-	    "session %016llx: addr=%s from=<%s> to=<%s> %s err=%d code=%d "
-	    "rule=%u remaining=%ld",
-	    (unsigned long long)q->session,
+	    "session %016llx: %s addr=%s from=<%s> to=<%s> code=%d "
+	    "reason=%s rule=%u remaining=%ld err=%d",
+	    (unsigned long long)q->session, action_name(v->action),
 	    q->req.client_addr != NULL ? q->req.client_addr : "?",
 	    q->req.sender != NULL ? q->req.sender : "", q->rcpt,
-	    action_name(v->action), err, code, v->rule_line, v->remaining);
+	    code != 0 ? code : 250, reason_name(v->reason), v->rule_line,
+	    v->remaining, err);
 	f->pending--;
 	free(q);
 }

@@ -96,6 +96,25 @@ child(const char *spec, long tuples, long n, int me, float *lat, long *errors)
 	_exit(0);
 }
 
+/* Create the store (a tdb file) and load the script before the race. */
+static void
+warm(const char *spec)
+{
+	struct mxg_log log = { logline, NULL };
+	struct mxg_store *s;
+	struct mxg_tuple t;
+	struct mxg_grey_result r;
+	struct mxg_ip a;
+
+	if (mxg_store_open(&s, spec, 0, &log) != MXG_OK ||
+	    mxg_ip_parse("192.0.2.1", &a) != 0 ||
+	    mxg_tuple_make(
+	        &t, &a, 32, 64, "warm@example.org", "warm@example.net") != 0 ||
+	    s->ops->decide(s, &t, &P, time(NULL), &r) != MXG_OK)
+		die("cannot use the store");
+	mxg_store_close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -120,6 +139,7 @@ main(int argc, char **argv)
 		die("mmap");
 	errors = (long *)(void *)(lat + total);
 	memset(errors, 0, 64 * sizeof(long));
+	warm(argv[1]);
 	t0 = now_us();
 	for (int i = 0; i < procs; i++) {
 		pid_t pid = fork();

@@ -64,12 +64,17 @@ exim_init() {
 	STORE=$T/greylist.tdb
 	CONF=$T/exim.conf
 	XPID=
+	SPID=
 	trap exim_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 }
 
 exim_cleanup() {
 	rc=$?
+	if [ -n "$SPID" ]; then
+		kill "$SPID" 2>/dev/null
+		wait "$SPID" 2>/dev/null
+	fi
 	exim_stop
 	if [ $rc -ne 0 ] && [ -f "$T/log/mainlog" ]; then
 		echo "--- last lines of $T/log/mainlog:"
@@ -116,6 +121,7 @@ rfc1413_hosts =
 tls_advertise_hosts =
 keep_environment =
 smtp_accept_max = 200
+smtp_accept_max_nonmail = 0
 smtp_connect_backlog = 200
 smtp_accept_queue_per_connection = 0
 log_selector = +smtp_connection
@@ -231,4 +237,50 @@ wait_until() {
 panics() {
 	grep -v 'lost privilege for using -C option' "$T/log/paniclog" \
 	    2>/dev/null
+}
+
+# session_open: one SMTP session on 127.0.0.1 kept open across steps
+# (python3 smtplib). session_rcpt ADDR sends RSET, MAIL, RCPT TO:<ADDR>
+# in it and sets R to "CODE TEXT" (no subshell: it counts lines).
+# session_close ends it.
+session_open() {
+	command -v python3 >/dev/null 2>&1 || return 1
+	cat >"$T/session.py" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+s.ehlo("client.example")
+for line in sys.stdin:
+    cmd, _, arg = line.strip().partition(" ")
+    if cmd == "rcpt":
+        s.rset()
+        s.mail("held@example.org")
+        code, msg = s.rcpt(arg)
+        print(code, msg.decode(errors="replace"), flush=True)
+    elif cmd == "quit":
+        break
+s.quit()
+PY
+	rm -f "$T/session.in" "$T/session.out"
+	mkfifo "$T/session.in"
+	python3 "$T/session.py" "$PORT" <"$T/session.in" >"$T/session.out" 2>&1 &
+	SPID=$!
+	exec 3>"$T/session.in"
+	SLINES=0
+}
+
+session_rcpt() {
+	echo "rcpt $1" >&3
+	SLINES=$((SLINES + 1))
+	wait_until 20 sh -c "[ \$(wc -l <'$T/session.out') -ge $SLINES ]" ||
+	    fail "held session: no answer to RCPT $1"
+	R=$(sed -n "${SLINES}p" "$T/session.out")
+}
+
+session_close() {
+	if [ -n "$SPID" ]; then
+		echo quit >&3
+		exec 3>&-
+		wait "$SPID" 2>/dev/null
+		SPID=
+	fi
 }
