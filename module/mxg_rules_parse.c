@@ -1428,6 +1428,13 @@ statement(struct parser *p)
 		return;
 	}
 	kw = mxg_rules_kw_find(p->tok.text, p->tok.len);
+	if (kw != NULL && kw->global == KW_NONE && kw->clause != KW_NONE) {
+		perr(p, &p->tok,
+		    "'%s' is a clause: use it in a racl or dacl rule",
+		    kw->name);
+		skipstmt(p);
+		return;
+	}
 	if (kw == NULL || kw->global == KW_NONE) {
 		perr(p, &p->tok, "unknown keyword '%s'", SHOW(&p->tok));
 		skipstmt(p);
@@ -1518,7 +1525,14 @@ statement(struct parser *p)
 		break;
 	case KW_GEOIPDB:
 	case KW_GEOIP2DB:
-		cf->geoip_db = want_string(p, kw->name);
+		if ((cf->geoip_db = want_string(p, kw->name)) == NULL)
+			break;
+		n = strlen(cf->geoip_db);
+		if (n < 5 || strcmp(cf->geoip_db + n - 5, ".mmdb") != 0)
+			pwarn(p, &kwt,
+			    "%s: mxgrey reads MaxMind DB (.mmdb) files only; "
+			    "a legacy GeoIP .dat file will not open",
+			    kw->name);
 		break;
 	case KW_RESOLVER:
 		d_resolver(p);
