@@ -23,3 +23,8 @@ INTEGRATION	+= tests/integration/postfix_milter.sh
 # Unit test of the header and reply texts.
 tests/unit/test_milter_text.t: shim/milter/milter_text.o
 tests/unit/test_milter_text.t: UNIT_EXTRA = shim/milter/milter_text.o
+
+# The dump import (module/mxg_import.c) behind `mxgreyctl import-dump`:
+# fuzz target, replayed by check-unit (tests/fuzz/build.mk).
+FUZZ_TARGETS	+= fuzz_import
+FUZZ_OBJS_fuzz_import =
