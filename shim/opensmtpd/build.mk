@@ -22,3 +22,7 @@ tests/unit/test_smtpd_filter.t: UNIT_EXTRA = $(SMTPD_CORE) \
 
 INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/opensmtpd/filter-mxgrey \
 		  $(DESTDIR)$(libexecdir)/mxgrey/
+
+# Against Debian's real OpenSMTPD 6.8.0p2 (fetched by the tests).
+INTEGRATION	+= tests/integration/opensmtpd_greylist.sh \
+		  tests/integration/opensmtpd_reload.sh
