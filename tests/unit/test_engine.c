@@ -351,6 +351,83 @@ START_TEST(api_version_and_strings)
 }
 END_TEST
 
+static time_t fake_now;
+
+static time_t
+fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+START_TEST(injected_clock)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_host h = HOST;
+	struct mxg_verdict v;
+
+	mxg_close(open_with("greylist 10m\nracl greylist default\n"));
+	h.clock = fake_clock;
+	ck_assert_int_eq(mxg_open(&e, rules, store, &h), MXG_OK);
+	fake_now = T0;
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
+	    MXG_GREYLIST);
+	fake_now = T0 + 599;
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(v.remaining, 1);
+	fake_now = T0 + 600;
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
+	    MXG_ACCEPT);
+	mxg_close(e);
+}
+END_TEST
+
+/* An engine used before fork goes on working in parent and children. */
+START_TEST(engine_across_fork)
+{
+	struct mxg_engine *e = open_with("greylist 10m\n"
+					 "racl greylist default\n");
+	struct mxg_verdict v;
+	struct mxg_stats st;
+	pid_t pids[4];
+
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			char from[32];
+			int bad = 0;
+
+			for (int j = 0; j < 200; j++) {
+				/* recipients: senders' numbers are folded */
+				snprintf(from, sizeof(from), "r%d-%d@x", i, j);
+				if (check(e, "192.0.2.1", "a@b", from, T0, &v) !=
+				    MXG_GREYLIST)
+					bad++;
+			}
+			mxg_close(e);
+			_exit(bad ? 1 : 0);
+		}
+	}
+	/* the parent keeps deciding meanwhile */
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0 + 600, &v),
+	    MXG_ACCEPT);
+	for (int i = 0; i < 4; i++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert_int_eq(mxg_stats(e, T0 + 600, &st), MXG_OK);
+	ck_assert_uint_eq(st.pending, 800);
+	ck_assert_uint_eq(st.autowhite, 1);
+	mxg_close(e);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -366,6 +443,8 @@ suite(void)
 	tcase_add_test(tc, hostile_requests);
 	tcase_add_test(tc, explain_does_not_write);
 	tcase_add_test(tc, api_version_and_strings);
+	tcase_add_test(tc, injected_clock);
+	tcase_add_test(tc, engine_across_fork);
 	suite_add_tcase(s, tc);
 	return s;
 }
