@@ -676,6 +676,66 @@ same_run(const struct mxg_grey_params *ps, size_t nps, int with_tdb,
 	server_stop(&sv, SIGTERM);
 }
 
+/* Exact boundaries: one second before, at and after each end. */
+START_TEST(boundaries)
+{
+	static const struct mxg_grey_params lazy = { 1800, 86400, 432000, 1,
+		0 };
+	static const struct mxg_grey_params shortp = { 60, 600, 120, 0, 0 };
+	struct server sv;
+	struct mxg_store *rs;
+	struct ref *ref = calloc(1, sizeof(*ref));
+	struct mxg_tuple t[3];
+	int64_t t0 = time(NULL);
+	struct {
+		int k;
+		const struct mxg_grey_params *p;
+		int64_t at;
+	} steps[] = {
+		{ 0, &lazy, 0 },
+		{ 0, &lazy, 1799 },
+		{ 0, &lazy, 1800 },
+		/* IP autowhite until t0 + 1800 + 86400 */
+		{ 1, &lazy, 1800 + 86399 },
+		{ 1, &lazy, 1800 + 86399 + 86399 },
+		{ 1, &lazy, 1800 + 86399 + 86400 + 86399 },
+		{ 1, &lazy, 1800 + 86399 + 86400 + 86399 + 86400 },
+		{ 1, &lazy, 1800 + 86399 + 86400 + 86399 + 86400 + 1 },
+		/* pending record: timeout 120 after creation */
+		{ 2, &shortp, 0 },
+		{ 2, &shortp, 119 },
+		{ 2, &shortp, 119 + 600 },
+		{ 2, &shortp, 119 + 600 + 600 },
+		{ 2, &shortp, 1400 },
+		{ 2, &shortp, 1400 + 59 },
+		{ 2, &shortp, 1400 + 60 },
+	};
+
+	ck_assert_ptr_nonnull(ref);
+	server_new(&sv, NULL, NULL);
+	rs = open_store(sv.url);
+	tuple(&t[0], "192.0.2.1", "a@example.org", "b@example.net");
+	tuple(&t[1], "192.0.2.1", "c@example.org", "d@example.net");
+	tuple(&t[2], "198.51.100.1", "a@example.org", "b@example.net");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct mxg_grey_result rr, rf;
+
+		rr = decide(rs, &t[steps[i].k], steps[i].p, t0 + steps[i].at);
+		ref_decide(
+		    ref, &t[steps[i].k], steps[i].p, t0 + steps[i].at, &rf);
+		ck_assert_msg(rr.reason == rf.reason &&
+		        rr.remaining == rf.remaining &&
+		        rr.autowhite_until == rf.autowhite_until,
+		    "step %zu: redis %d/%ld/%lld, mxg_grey %d/%ld/%lld", i,
+		    rr.reason, rr.remaining, (long long)rr.autowhite_until,
+		    rf.reason, rf.remaining, (long long)rf.autowhite_until);
+	}
+	mxg_store_close(rs);
+	free(ref);
+	server_stop(&sv, SIGTERM);
+}
+END_TEST
+
 /* every parameter shape, including no delay and no autowhite */
 static const struct mxg_grey_params PS_ALL[] = {
 	{ 1800, 86400, 432000, 0, 0 }, { 1800, 86400, 432000, 1, 0 },
@@ -1182,6 +1242,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, two_hosts);
 	tcase_add_test(tc, same_as_mxg_grey);
+	tcase_add_test(tc, boundaries);
 	tcase_add_test(tc, same_as_tdb);
 	tcase_add_test(tc, hammer);
 	tcase_add_test(tc, outage);
