@@ -20,6 +20,9 @@ tests/unit/test_smtpd_filter.t: $(SMTPD_CORE)
 tests/unit/test_smtpd_filter.t: UNIT_EXTRA = $(SMTPD_CORE) \
 		  -I$(srcdir)/shim/opensmtpd
 
+# Transcripts through the real binary and engine, time travel included.
+CHECK_SCRIPTS	+= tests/golden/smtpd/run-engine.sh
+
 INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/opensmtpd/filter-mxgrey \
 		  $(DESTDIR)$(libexecdir)/mxgrey/
 
