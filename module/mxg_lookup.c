@@ -146,6 +146,7 @@ mxg_lookup_new_conf(
 		return NULL;
 	if (log != NULL)
 		lk->log = *log;
+	lk->cur.lk = lk;
 	memset(&dc, 0, sizeof(dc));
 	dc.servers = conf->servers;
 	dc.timeout_ms = conf->timeout_ms;
@@ -198,28 +199,87 @@ mxg_lookup_new(const struct mxg_config *cf, const struct mxg_log *log)
 	return lk;
 }
 
-void
-mxg_lookup_end(struct mxg_lookup *lk)
+/* Forget a request's memo; answers stay in the cache. */
+static void
+req_end(struct mxg_lookup_req *r)
 {
 	size_t i;
 
-	for (i = 0; i < lk->nrbl; i++) {
-		mxg_dns_release(lk->rbl[i].a);
-		free(lk->rbl[i].zone);
+	for (i = 0; i < r->nrbl; i++) {
+		mxg_dns_release(r->rbl[i].a);
+		free(r->rbl[i].zone);
 	}
-	lk->nrbl = 0;
-	for (i = 0; i < lk->nspf_pre; i++)
-		mxg_dns_release(lk->spf_pre[i]);
-	lk->nspf_pre = 0;
-	mxg_dns_release(lk->ptr);
-	lk->ptr = NULL;
-	for (i = 0; i < lk->nfwd; i++)
-		mxg_dns_release(lk->fwd[i]);
-	lk->nfwd = 0;
-	lk->fwd_started = 0;
-	lk->spf_done = lk->rdns_done = lk->geo_done = 0;
-	lk->rdns_name = NULL;
-	lk->active = 0;
+	r->nrbl = 0;
+	for (i = 0; i < r->nspf_pre; i++)
+		mxg_dns_release(r->spf_pre[i]);
+	r->nspf_pre = 0;
+	mxg_dns_release(r->ptr);
+	r->ptr = NULL;
+	for (i = 0; i < r->nfwd; i++)
+		mxg_dns_release(r->fwd[i]);
+	r->nfwd = 0;
+	r->fwd_started = 0;
+	r->spf_done = r->rdns_done = r->geo_done = 0;
+	r->rdns_name = NULL;
+	r->active = 0;
+}
+
+/* "unknown" (Postfix), "[192.0.2.1]" (Exim, Sendmail): no name given. */
+static const char *
+given_name(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == '[' || strcmp(s, "unknown") == 0)
+		return NULL;
+	return s;
+}
+
+static void
+req_begin(struct mxg_lookup_req *r, const struct mxg_eval *ev)
+{
+	if (r->active)
+		req_end(r);
+	r->active = 1;
+	r->ip = ev->ip;
+	r->sender = ev->sender;
+	r->helo = ev->req != NULL ? ev->req->helo : NULL;
+	r->client_name =
+	    given_name(ev->req != NULL ? ev->req->client_name : NULL);
+	mxg_dns_now(&r->deadline);
+	mxg_dns_add_ms(&r->deadline, r->lk->timeout_ms);
+}
+
+void
+mxg_lookup_begin(struct mxg_lookup *lk, const struct mxg_eval *ev)
+{
+	req_begin(&lk->cur, ev);
+}
+
+void
+mxg_lookup_end(struct mxg_lookup *lk)
+{
+	req_end(&lk->cur);
+}
+
+struct mxg_lookup_req *
+mxg_lookup_req_new(struct mxg_lookup *lk, const struct mxg_eval *ev)
+{
+	struct mxg_lookup_req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->lk = lk;
+	req_begin(r, ev);
+	return r;
+}
+
+void
+mxg_lookup_req_free(struct mxg_lookup_req *r)
+{
+	if (r == NULL)
+		return;
+	req_end(r);
+	free(r->rbl);
+	free(r);
 }
 
 void
@@ -229,8 +289,8 @@ mxg_lookup_free(struct mxg_lookup *lk)
 
 	if (lk == NULL)
 		return;
-	mxg_lookup_end(lk);
-	free(lk->rbl);
+	req_end(&lk->cur);
+	free(lk->cur.rbl);
 	mxg_spf_free(lk->spf);
 	mxg_geoip_free(lk->geo);
 	mxg_dns_free(lk->dns);
@@ -245,105 +305,127 @@ mxg_lookup_dns(struct mxg_lookup *lk)
 	return lk->dns;
 }
 
-/* "unknown" (Postfix), "[192.0.2.1]" (Exim, Sendmail): no name given. */
-static const char *
-given_name(const char *s)
-{
-	if (s == NULL || *s == '\0' || *s == '[' || strcmp(s, "unknown") == 0)
-		return NULL;
-	return s;
-}
-
-void
-mxg_lookup_begin(struct mxg_lookup *lk, const struct mxg_eval *ev)
-{
-	if (lk->active)
-		mxg_lookup_end(lk);
-	lk->active = 1;
-	lk->ip = ev->ip;
-	lk->sender = ev->sender;
-	lk->helo = ev->req != NULL ? ev->req->helo : NULL;
-	lk->client_name =
-	    given_name(ev->req != NULL ? ev->req->client_name : NULL);
-	mxg_dns_now(&lk->deadline);
-	mxg_dns_add_ms(&lk->deadline, lk->timeout_ms);
-}
-
 /* The domain SPF starts from: the sender's, else the HELO name. */
 static const char *
-spf_domain(const struct mxg_lookup *lk)
+spf_domain(const struct mxg_lookup_req *r)
 {
 	const char *at;
 
-	if (lk->sender != NULL && *lk->sender != '\0') {
-		at = strrchr(lk->sender, '@');
+	if (r->sender != NULL && *r->sender != '\0') {
+		at = strrchr(r->sender, '@');
 		return at != NULL ? at + 1 : NULL;
 	}
-	if (lk->helo != NULL && *lk->helo != '\0')
-		return lk->helo;
+	if (r->helo != NULL && *r->helo != '\0')
+		return r->helo;
 	return NULL;
 }
 
 static struct rbl_memo *
-rbl_find(struct mxg_lookup *lk, const char *zone, int start)
+rbl_find(struct mxg_lookup_req *r, const char *zone, int start)
 {
 	struct rbl_memo *m, *v;
 	char name[300];
 
-	for (m = lk->rbl; m < lk->rbl + lk->nrbl; m++)
+	for (m = r->rbl; m < r->rbl + r->nrbl; m++)
 		if (strcmp(m->zone, zone) == 0)
 			return m;
 	if (!start)
 		return NULL;
-	if (lk->nrbl == lk->rblcap) {
-		size_t cap = lk->rblcap ? lk->rblcap * 2 : 8;
+	if (r->nrbl == r->rblcap) {
+		size_t cap = r->rblcap ? r->rblcap * 2 : 8;
 
-		if ((v = realloc(lk->rbl, cap * sizeof(*v))) == NULL)
+		if ((v = realloc(r->rbl, cap * sizeof(*v))) == NULL)
 			return NULL;
-		lk->rbl = v;
-		lk->rblcap = cap;
+		r->rbl = v;
+		r->rblcap = cap;
 	}
-	m = &lk->rbl[lk->nrbl];
+	m = &r->rbl[r->nrbl];
 	memset(m, 0, sizeof(*m));
 	if ((m->zone = strdup(zone)) == NULL)
 		return NULL;
-	if (mxg_lookup_reverse(&lk->ip, zone, name, sizeof(name)) == 0)
-		m->a = mxg_dns_start(lk->dns, name, MXG_DNS_A);
-	lk->nrbl++;
+	if (mxg_lookup_reverse(&r->ip, zone, name, sizeof(name)) == 0)
+		m->a = mxg_dns_start(r->lk->dns, name, MXG_DNS_A);
+	r->nrbl++;
 	return m;
 }
 
 /* Take one SPF name ahead of libspf2, once per request. */
 static void
-spf_pre(struct mxg_lookup *lk, const char *name, int type)
+spf_pre(struct mxg_lookup_req *r, const char *name, int type)
 {
 	struct mxg_dns_ans *a;
 	size_t i;
 
-	if (lk->nspf_pre >= MAX_SPF_PRE || strchr(name, '%') != NULL)
+	if (r->nspf_pre >= MAX_SPF_PRE || strchr(name, '%') != NULL)
 		return;
-	for (i = 0; i < lk->nspf_pre; i++)
-		if (lk->spf_pre[i]->type == type &&
-		    strcasecmp(lk->spf_pre[i]->name, name) == 0)
+	for (i = 0; i < r->nspf_pre; i++)
+		if (r->spf_pre[i]->type == type &&
+		    strcasecmp(r->spf_pre[i]->name, name) == 0)
 			return;
-	if ((a = mxg_dns_start(lk->dns, name, type)) == NULL)
+	if ((a = mxg_dns_start(r->lk->dns, name, type)) == NULL)
 		return;
-	lk->spf_scanned[lk->nspf_pre] = 0;
-	lk->spf_pre[lk->nspf_pre++] = a;
+	r->spf_scanned[r->nspf_pre] = 0;
+	r->spf_pre[r->nspf_pre++] = a;
+}
+
+/* The mechanism at t ("include:x", "a", "mx:y/24" ...): what to fetch. */
+static int
+spf_term(const char *t, size_t len, const char *owner, int atype, char *name,
+    size_t size)
+{
+	static const struct {
+		const char *p;
+		size_t n;
+		int type; /* 0: the address type */
+		int bare; /* may stand without a domain */
+	} terms[] = {
+		{ "include:", 8, MXG_DNS_TXT, 0 },
+		{ "redirect=", 9, MXG_DNS_TXT, 0 },
+		{ "a", 1, 0, 1 },
+		{ "mx", 2, MXG_DNS_MX, 1 },
+	};
+	const char *d, *slash;
+	size_t i, dl;
+
+	for (i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+		if (len < terms[i].n ||
+		    strncasecmp(t, terms[i].p, terms[i].n) != 0)
+			continue;
+		d = t + terms[i].n;
+		dl = len - terms[i].n;
+		if (terms[i].bare) {
+			if (dl == 0 || *d == '/') {
+				d = owner; /* "a", "mx/24": the record's own */
+				dl = strlen(owner);
+			} else if (*d == ':') {
+				d++;
+				dl--;
+			} else
+				continue; /* "all", "mxfoo" */
+		}
+		if ((slash = memchr(d, '/', dl)) != NULL)
+			dl = (size_t)(slash - d);
+		if (dl == 0 || dl >= size)
+			return 0;
+		memcpy(name, d, dl);
+		name[dl] = '\0';
+		return terms[i].type != 0 ? terms[i].type : atype;
+	}
+	return 0;
 }
 
 /*
  * Read an SPF record that arrived and fetch what libspf2 will ask next:
- * include: and redirect= targets (TXT), a/mx targets. Names with macros
- * are left to libspf2.
+ * include: and redirect= targets (TXT), a and mx targets. Names with
+ * macros are left to libspf2.
  */
 static void
-spf_scan(struct mxg_lookup *lk, const struct mxg_dns_ans *a)
+spf_scan(struct mxg_lookup_req *r, const struct mxg_dns_ans *a)
 {
 	const char *s, *t, *e;
 	char name[256];
-	size_t i, len;
-	int type;
+	size_t i;
+	int type, atype = r->ip.family == 4 ? MXG_DNS_A : MXG_DNS_AAAA;
 
 	for (i = 0; i < a->nrr; i++) {
 		s = a->rr[i].data;
@@ -357,88 +439,74 @@ spf_scan(struct mxg_lookup *lk, const struct mxg_dns_ans *a)
 				;
 			if (*t == '+' || *t == '-' || *t == '~' || *t == '?')
 				t++;
-			if (strncasecmp(t, "include:", 8) == 0) {
-				t += 8;
-				type = MXG_DNS_TXT;
-			} else if (strncasecmp(t, "redirect=", 9) == 0) {
-				t += 9;
-				type = MXG_DNS_TXT;
-			} else if (strncasecmp(t, "a:", 2) == 0) {
-				t += 2;
-				type = lk->ip.family == 4 ? MXG_DNS_A
-				                          : MXG_DNS_AAAA;
-			} else if (strncasecmp(t, "mx:", 3) == 0) {
-				t += 3;
-				type = MXG_DNS_MX;
-			} else
+			if (t >= e)
 				continue;
-			len = (size_t)(e - t);
-			if (memchr(t, '/', len) != NULL)
-				len =
-				    (size_t)((const char *)memchr(t, '/', len) -
-				        t);
-			if (len == 0 || len >= sizeof(name))
-				continue;
-			memcpy(name, t, len);
-			name[len] = '\0';
-			spf_pre(lk, name, type);
+			type = spf_term(t, (size_t)(e - t), a->name, atype,
+			    name, sizeof(name));
+			if (type != 0)
+				spf_pre(r, name, type);
 		}
 	}
 }
 
 /*
  * Start the queries that depend on answers already in: rDNS forward
- * confirmation after the PTR, SPF includes after the SPF record.
+ * confirmation after the PTR; SPF includes after an SPF record, the
+ * hosts of an MX answer.
  */
 static void
-advance(struct mxg_lookup *lk)
+advance(struct mxg_lookup_req *r)
 {
-	size_t i;
+	struct mxg_dns_ans *a;
+	size_t i, j;
+	int atype = r->ip.family == 4 ? MXG_DNS_A : MXG_DNS_AAAA;
 
-	if (lk->ptr != NULL && !lk->fwd_started &&
-	    lk->ptr->status != MXG_DNS_PENDING) {
-		lk->fwd_started = 1;
-		if (lk->ptr->status == MXG_DNS_FOUND)
-			for (i = 0; i < lk->ptr->nrr && i < MAX_FWD; i++) {
-				lk->fwd[i] =
-				    mxg_dns_start(lk->dns, lk->ptr->rr[i].data,
-				        lk->ip.family == 4 ? MXG_DNS_A
-				                           : MXG_DNS_AAAA);
-				if (lk->fwd[i] == NULL)
+	if (r->ptr != NULL && !r->fwd_started &&
+	    r->ptr->status != MXG_DNS_PENDING) {
+		r->fwd_started = 1;
+		if (r->ptr->status == MXG_DNS_FOUND)
+			for (i = 0; i < r->ptr->nrr && i < MAX_FWD; i++) {
+				r->fwd[i] = mxg_dns_start(
+				    r->lk->dns, r->ptr->rr[i].data, atype);
+				if (r->fwd[i] == NULL)
 					break;
-				lk->nfwd++;
+				r->nfwd++;
 			}
 	}
-	for (i = 0; i < lk->nspf_pre; i++) {
-		if (lk->spf_scanned[i] ||
-		    lk->spf_pre[i]->status == MXG_DNS_PENDING)
+	for (i = 0; i < r->nspf_pre; i++) {
+		a = r->spf_pre[i];
+		if (r->spf_scanned[i] || a->status == MXG_DNS_PENDING)
 			continue;
-		lk->spf_scanned[i] = 1;
-		if (lk->spf_pre[i]->status == MXG_DNS_FOUND &&
-		    lk->spf_pre[i]->type == MXG_DNS_TXT)
-			spf_scan(lk, lk->spf_pre[i]);
+		r->spf_scanned[i] = 1;
+		if (a->status != MXG_DNS_FOUND)
+			continue;
+		if (a->type == MXG_DNS_TXT)
+			spf_scan(r, a);
+		else if (a->type == MXG_DNS_MX)
+			for (j = 0; j < a->nrr; j++)
+				spf_pre(r, a->rr[j].data, atype);
 	}
 }
 
-void
-mxg_lookup_prefetch(
-    struct mxg_lookup *lk, const char *const *zones, size_t n, unsigned needs)
+static void
+req_prefetch(struct mxg_lookup_req *r, const char *const *zones, size_t n,
+    unsigned needs)
 {
 	const char *dom;
 	char name[300];
 	size_t i;
 
-	if (!lk->active)
+	if (!r->active)
 		return;
 	for (i = 0; i < n; i++)
-		(void)rbl_find(lk, zones[i], 1);
-	if ((needs & MXG_NEED_SPF) && (dom = spf_domain(lk)) != NULL)
-		spf_pre(lk, dom, MXG_DNS_TXT);
-	if ((needs & MXG_NEED_RDNS) && lk->client_name == NULL &&
-	    lk->ptr == NULL &&
-	    mxg_lookup_reverse(&lk->ip, NULL, name, sizeof(name)) == 0)
-		lk->ptr = mxg_dns_start(lk->dns, name, MXG_DNS_PTR);
-	advance(lk);
+		(void)rbl_find(r, zones[i], 1);
+	if ((needs & MXG_NEED_SPF) && (dom = spf_domain(r)) != NULL)
+		spf_pre(r, dom, MXG_DNS_TXT);
+	if ((needs & MXG_NEED_RDNS) && r->client_name == NULL &&
+	    r->ptr == NULL &&
+	    mxg_lookup_reverse(&r->ip, NULL, name, sizeof(name)) == 0)
+		r->ptr = mxg_dns_start(r->lk->dns, name, MXG_DNS_PTR);
+	advance(r);
 }
 
 static int
@@ -447,80 +515,143 @@ pending(const struct mxg_dns_ans *a)
 	return a != NULL && a->status == MXG_DNS_PENDING;
 }
 
-int
-mxg_lookup_done(struct mxg_lookup *lk)
+static int
+req_done(struct mxg_lookup_req *r)
 {
 	size_t i;
 
-	if (!lk->active || mxg_dns_ms_until(&lk->deadline) == 0)
+	if (!r->active || mxg_dns_ms_until(&r->deadline) == 0)
 		return 1;
-	advance(lk);
-	for (i = 0; i < lk->nrbl; i++)
-		if (pending(lk->rbl[i].a))
+	advance(r);
+	for (i = 0; i < r->nrbl; i++)
+		if (pending(r->rbl[i].a))
 			return 0;
-	for (i = 0; i < lk->nspf_pre; i++)
-		if (pending(lk->spf_pre[i]))
+	for (i = 0; i < r->nspf_pre; i++)
+		if (pending(r->spf_pre[i]))
 			return 0;
-	if (pending(lk->ptr))
+	if (pending(r->ptr))
 		return 0;
-	for (i = 0; i < lk->nfwd; i++)
-		if (pending(lk->fwd[i]))
+	for (i = 0; i < r->nfwd; i++)
+		if (pending(r->fwd[i]))
 			return 0;
 	return 1;
+}
+
+static int
+req_fds(struct mxg_lookup_req *r, struct pollfd *fds, int nfds, int *timeout_ms)
+{
+	if (req_done(r)) {
+		*timeout_ms = 0;
+		return 0;
+	}
+	return mxg_dns_fds(
+	    r->lk->dns, fds, nfds, mxg_dns_ms_until(&r->deadline), timeout_ms);
+}
+
+static void
+req_process(struct mxg_lookup_req *r, const struct pollfd *fds, int nfds)
+{
+	mxg_dns_process(r->lk->dns, fds, nfds);
+	advance(r);
+}
+
+static void
+req_wait(struct mxg_lookup_req *r)
+{
+	struct pollfd fds[16];
+	int n, to;
+
+	while (!req_done(r)) {
+		n = req_fds(r, fds, 16, &to);
+		(void)poll(fds, (nfds_t)n, to);
+		req_process(r, fds, n);
+	}
+}
+
+void
+mxg_lookup_prefetch(
+    struct mxg_lookup *lk, const char *const *zones, size_t n, unsigned needs)
+{
+	req_prefetch(&lk->cur, zones, n, needs);
+}
+
+int
+mxg_lookup_done(struct mxg_lookup *lk)
+{
+	return req_done(&lk->cur);
 }
 
 int
 mxg_lookup_fds(
     struct mxg_lookup *lk, struct pollfd *fds, int nfds, int *timeout_ms)
 {
-	long left;
-
-	if (mxg_lookup_done(lk)) {
-		*timeout_ms = 0;
-		return 0;
-	}
-	left = mxg_dns_ms_until(&lk->deadline);
-	return mxg_dns_fds(lk->dns, fds, nfds, left, timeout_ms);
+	return req_fds(&lk->cur, fds, nfds, timeout_ms);
 }
 
 void
 mxg_lookup_process(struct mxg_lookup *lk, const struct pollfd *fds, int nfds)
 {
-	mxg_dns_process(lk->dns, fds, nfds);
-	advance(lk);
+	req_process(&lk->cur, fds, nfds);
 }
 
 void
 mxg_lookup_wait(struct mxg_lookup *lk)
 {
-	struct pollfd fds[16];
-	int n, to;
+	req_wait(&lk->cur);
+}
 
-	while (!mxg_lookup_done(lk)) {
-		n = mxg_lookup_fds(lk, fds, 16, &to);
-		(void)poll(fds, (nfds_t)n, to);
-		mxg_lookup_process(lk, fds, n);
-	}
+void
+mxg_lookup_req_prefetch(struct mxg_lookup_req *r, const char *const *zones,
+    size_t n, unsigned needs)
+{
+	req_prefetch(r, zones, n, needs);
+}
+
+int
+mxg_lookup_req_done(struct mxg_lookup_req *r)
+{
+	return req_done(r);
+}
+
+int
+mxg_lookup_req_fds(
+    struct mxg_lookup_req *r, struct pollfd *fds, int nfds, int *timeout_ms)
+{
+	return req_fds(r, fds, nfds, timeout_ms);
+}
+
+void
+mxg_lookup_req_process(
+    struct mxg_lookup_req *r, const struct pollfd *fds, int nfds)
+{
+	req_process(r, fds, nfds);
+}
+
+void
+mxg_lookup_req_wait(struct mxg_lookup_req *r)
+{
+	req_wait(r);
 }
 
 /* Wait for one answer, no later than the request's deadline. */
 static void
-await(struct mxg_lookup *lk, const struct mxg_dns_ans *a)
+await(struct mxg_lookup_req *r, const struct mxg_dns_ans *a)
 {
 	if (pending(a))
-		mxg_dns_wait(lk->dns, a, &lk->deadline);
+		mxg_dns_wait(r->lk->dns, a, &r->deadline);
 }
 
 /* Turn a finished or abandoned answer into -1 with why. */
 static int
-failed(struct mxg_lookup *lk, const struct mxg_dns_ans *a, const char *what,
+failed(struct mxg_lookup_req *r, const struct mxg_dns_ans *a, const char *what,
     char *why, size_t size)
 {
 	if (a == NULL)
-		snprintf(why, size, "%s: out of memory", what);
+		snprintf(
+		    why, size, "%s: no query (bad name or no memory)", what);
 	else if (a->status == MXG_DNS_PENDING)
 		snprintf(why, size, "%s: no answer within %ld ms", what,
-		    lk->timeout_ms);
+		    r->lk->timeout_ms);
 	else
 		snprintf(
 		    why, size, "%s: %s", what, mxg_dns_status_name(a->status));
@@ -528,18 +659,18 @@ failed(struct mxg_lookup *lk, const struct mxg_dns_ans *a, const char *what,
 }
 
 static int
-op_dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
+req_dnsrbl(struct mxg_lookup_req *r, const char *zone, struct mxg_ip *answer,
+    const char **why)
 {
-	struct mxg_lookup *lk = ctx;
 	struct rbl_memo *m;
 	char what[300];
 
-	if (!lk->active || (m = rbl_find(lk, zone, 1)) == NULL) {
+	if (!r->active || (m = rbl_find(r, zone, 1)) == NULL) {
 		*why = "DNSRBL: out of memory";
 		return -1;
 	}
 	if (!m->done) {
-		await(lk, m->a);
+		await(r, m->a);
 		snprintf(what, sizeof(what), "DNSRBL %.200s", zone);
 		m->done = 1;
 		switch (m->a != NULL ? m->a->status : MXG_DNS_ERROR) {
@@ -548,16 +679,16 @@ op_dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
 			memset(&m->answer, 0, sizeof(m->answer));
 			m->answer.family = 4;
 			memcpy(m->answer.a, m->a->rr[0].data, 4);
-			cured(lk, what);
+			cured(r->lk, what);
 			break;
 		case MXG_DNS_NXDOMAIN:
 		case MXG_DNS_NODATA:
 			m->res = 0;
-			cured(lk, what);
+			cured(r->lk, what);
 			break;
 		default:
-			m->res = failed(lk, m->a, what, m->why, sizeof(m->why));
-			cause(lk, what, m->why);
+			m->res = failed(r, m->a, what, m->why, sizeof(m->why));
+			cause(r->lk, what, m->why);
 			break;
 		}
 	}
@@ -569,160 +700,238 @@ op_dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
 }
 
 static int
-op_spf(void *ctx, int *result, const char **why)
+req_spf(struct mxg_lookup_req *r, int *result, const char **why)
 {
-	struct mxg_lookup *lk = ctx;
+	const char *w = NULL;
 
-	if (!lk->active) {
+	if (!r->active) {
 		*why = "SPF: no request";
 		return -1;
 	}
-	if (!lk->spf_done) {
-		lk->spf_done = 1;
-		lk->spf_why = NULL;
-		lk->spf_res = mxg_spf_check(lk->spf, &lk->ip, lk->sender,
-		    lk->helo, &lk->deadline, &lk->spf_result, &lk->spf_why);
-		if (lk->spf_res == -1)
-			cause(lk, "SPF", lk->spf_why);
+	if (!r->spf_done) {
+		r->spf_done = 1;
+		r->spf_res = mxg_spf_check(r->lk->spf, &r->ip, r->sender,
+		    r->helo, &r->deadline, &r->spf_result, &w);
+		snprintf(r->spf_why, sizeof(r->spf_why), "%s",
+		    w != NULL ? w : "SPF: could not check");
+		if (r->spf_res == -1)
+			cause(r->lk, "SPF", r->spf_why);
 		else
-			cured(lk, "SPF");
+			cured(r->lk, "SPF");
 	}
-	*result = lk->spf_result;
-	if (lk->spf_res == -1)
-		*why = lk->spf_why;
-	return lk->spf_res;
+	*result = r->spf_result;
+	if (r->spf_res == -1)
+		*why = r->spf_why;
+	return r->spf_res;
 }
 
-/* Does any forward answer contain the client address? */
+/* Does the forward answer i contain the client address? */
 static int
-confirmed(const struct mxg_lookup *lk, size_t i)
+confirmed(const struct mxg_lookup_req *r, size_t i)
 {
-	const struct mxg_dns_ans *a = lk->fwd[i];
-	size_t j, len = lk->ip.family == 4 ? 4 : 16;
+	const struct mxg_dns_ans *a = r->fwd[i];
+	size_t j, len = r->ip.family == 4 ? 4 : 16;
 
 	if (a->status != MXG_DNS_FOUND)
 		return 0;
 	for (j = 0; j < a->nrr; j++)
 		if (a->rr[j].len == len &&
-		    memcmp(a->rr[j].data, lk->ip.a, len) == 0)
+		    memcmp(a->rr[j].data, r->ip.a, len) == 0)
 			return 1;
 	return 0;
 }
 
 static int
-op_rdns(void *ctx, const char **name, int *confirmedp, const char **why)
+req_rdns(struct mxg_lookup_req *r, const char **name, int *confirmedp,
+    const char **why)
 {
-	struct mxg_lookup *lk = ctx;
 	char rev[300];
 	size_t i;
 
-	if (!lk->active) {
+	if (!r->active) {
 		*why = "rDNS: no request";
 		return -1;
 	}
-	if (lk->rdns_done)
+	if (r->rdns_done)
 		goto out;
-	lk->rdns_done = 1;
-	lk->rdns_name = NULL;
-	lk->rdns_confirmed = 0;
-	if (lk->client_name != NULL) {
+	r->rdns_done = 1;
+	r->rdns_name = NULL;
+	r->rdns_confirmed = 0;
+	if (r->client_name != NULL) {
 		/* the MTA looked it up (and confirmed it) already */
-		lk->rdns_name = lk->client_name;
-		lk->rdns_confirmed = 1;
-		lk->rdns_res = 1;
+		r->rdns_name = r->client_name;
+		r->rdns_confirmed = 1;
+		r->rdns_res = 1;
 		goto out;
 	}
-	if (lk->ptr == NULL &&
-	    mxg_lookup_reverse(&lk->ip, NULL, rev, sizeof(rev)) == 0)
-		lk->ptr = mxg_dns_start(lk->dns, rev, MXG_DNS_PTR);
-	await(lk, lk->ptr);
-	advance(lk);
-	if (lk->ptr == NULL || lk->ptr->status == MXG_DNS_PENDING ||
-	    (lk->ptr->status != MXG_DNS_FOUND &&
-	        lk->ptr->status != MXG_DNS_NXDOMAIN &&
-	        lk->ptr->status != MXG_DNS_NODATA)) {
-		lk->rdns_res = failed(lk, lk->ptr, "rDNS PTR", lk->rdns_why,
-		    sizeof(lk->rdns_why));
-		cause(lk, "rDNS", lk->rdns_why);
+	if (r->ptr == NULL &&
+	    mxg_lookup_reverse(&r->ip, NULL, rev, sizeof(rev)) == 0)
+		r->ptr = mxg_dns_start(r->lk->dns, rev, MXG_DNS_PTR);
+	await(r, r->ptr);
+	advance(r);
+	if (r->ptr == NULL ||
+	    (r->ptr->status != MXG_DNS_FOUND &&
+	        r->ptr->status != MXG_DNS_NXDOMAIN &&
+	        r->ptr->status != MXG_DNS_NODATA)) {
+		r->rdns_res = failed(
+		    r, r->ptr, "rDNS PTR", r->rdns_why, sizeof(r->rdns_why));
+		cause(r->lk, "rDNS", r->rdns_why);
 		goto out;
 	}
-	cured(lk, "rDNS");
-	if (lk->ptr->status != MXG_DNS_FOUND) {
-		lk->rdns_res = 0;
+	cured(r->lk, "rDNS");
+	if (r->ptr->status != MXG_DNS_FOUND) {
+		r->rdns_res = 0;
 		goto out;
 	}
-	lk->rdns_res = 1;
-	lk->rdns_name = lk->ptr->rr[0].data;
-	for (i = 0; i < lk->nfwd; i++) {
-		await(lk, lk->fwd[i]);
-		if (confirmed(lk, i)) {
-			lk->rdns_name = lk->ptr->rr[i].data;
-			lk->rdns_confirmed = 1;
-			break;
-		}
-	}
+	r->rdns_res = 1;
+	r->rdns_name = r->ptr->rr[0].data;
 	/*
 	 * An unanswered forward lookup leaves the name unconfirmed: like
 	 * an MTA, we do not trust a PTR name we could not check.
 	 */
+	for (i = 0; i < r->nfwd; i++) {
+		await(r, r->fwd[i]);
+		if (confirmed(r, i)) {
+			r->rdns_name = r->ptr->rr[i].data;
+			r->rdns_confirmed = 1;
+			break;
+		}
+	}
 out:
-	*name = lk->rdns_name;
-	*confirmedp = lk->rdns_confirmed;
-	if (lk->rdns_res == -1)
-		*why = lk->rdns_why;
-	return lk->rdns_res;
+	*name = r->rdns_name;
+	*confirmedp = r->rdns_confirmed;
+	if (r->rdns_res == -1)
+		*why = r->rdns_why;
+	return r->rdns_res;
 }
 
 static int
-op_geoip(void *ctx, char cc[3], const char **why)
+req_geoip(struct mxg_lookup_req *r, char cc[3], const char **why)
 {
-	struct mxg_lookup *lk = ctx;
+	const char *w = NULL;
 
-	if (!lk->active) {
+	if (!r->active) {
 		*why = "GeoIP: no request";
 		return -1;
 	}
-	if (!lk->geo_done) {
-		lk->geo_done = 1;
-		lk->geo_why = NULL;
-		lk->geo_res = mxg_geoip_country(
-		    lk->geo, &lk->ip, lk->geo_cc, &lk->geo_why);
-		if (lk->geo_res == -1)
-			cause(lk, "GeoIP", lk->geo_why);
+	if (!r->geo_done) {
+		r->geo_done = 1;
+		r->geo_res =
+		    mxg_geoip_country(r->lk->geo, &r->ip, r->geo_cc, &w);
+		snprintf(r->geo_why, sizeof(r->geo_why), "%s",
+		    w != NULL ? w : "GeoIP: lookup failed");
+		if (r->geo_res == -1)
+			cause(r->lk, "GeoIP", r->geo_why);
 		else
-			cured(lk, "GeoIP");
+			cured(r->lk, "GeoIP");
 	}
-	memcpy(cc, lk->geo_cc, 3);
-	if (lk->geo_res == -1)
-		*why = lk->geo_why;
-	return lk->geo_res;
+	memcpy(cc, r->geo_cc, 3);
+	if (r->geo_res == -1)
+		*why = r->geo_why;
+	return r->geo_res;
 }
 
 static void
-op_prefetch(void *ctx, const struct mxg_ruleset *rs, enum mxg_stage stage)
+req_prefetch_rules(struct mxg_lookup_req *r, const struct mxg_ruleset *rs,
+    enum mxg_stage stage)
 {
-	struct mxg_lookup *lk = ctx;
-	const char *const *zones;
+	const char *const *zones = NULL;
 	unsigned needs;
 	size_t n = 0;
 
 	needs = mxg_rules_needs(rs, stage);
-	zones = (needs & MXG_NEED_DNSRBL)
-	    ? mxg_rules_dnsrbl_zones(rs, stage, &n)
-	    : NULL;
-	mxg_lookup_prefetch(lk, zones, n, needs);
+	if (needs & MXG_NEED_DNSRBL)
+		zones = mxg_rules_dnsrbl_zones(rs, stage, &n);
+	req_prefetch(r, zones, n, needs);
 }
 
-static const struct mxg_lookup_ops ops = {
-	.prefetch = op_prefetch,
-	.dnsrbl = op_dnsrbl,
-	.spf = op_spf,
-	.geoip = op_geoip,
-	.rdns = op_rdns,
+/* The ops of mxg_lookup_ops(): ctx is the provider, its current request. */
+static void
+lk_prefetch(void *ctx, const struct mxg_ruleset *rs, enum mxg_stage stage)
+{
+	req_prefetch_rules(&((struct mxg_lookup *)ctx)->cur, rs, stage);
+}
+
+static int
+lk_dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
+{
+	return req_dnsrbl(&((struct mxg_lookup *)ctx)->cur, zone, answer, why);
+}
+
+static int
+lk_spf(void *ctx, int *result, const char **why)
+{
+	return req_spf(&((struct mxg_lookup *)ctx)->cur, result, why);
+}
+
+static int
+lk_geoip(void *ctx, char cc[3], const char **why)
+{
+	return req_geoip(&((struct mxg_lookup *)ctx)->cur, cc, why);
+}
+
+static int
+lk_rdns(void *ctx, const char **name, int *confirmedp, const char **why)
+{
+	return req_rdns(
+	    &((struct mxg_lookup *)ctx)->cur, name, confirmedp, why);
+}
+
+/* The ops of mxg_lookup_req_ops(): ctx is a struct mxg_lookup_req. */
+static void
+rq_prefetch(void *ctx, const struct mxg_ruleset *rs, enum mxg_stage stage)
+{
+	req_prefetch_rules(ctx, rs, stage);
+}
+
+static int
+rq_dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
+{
+	return req_dnsrbl(ctx, zone, answer, why);
+}
+
+static int
+rq_spf(void *ctx, int *result, const char **why)
+{
+	return req_spf(ctx, result, why);
+}
+
+static int
+rq_geoip(void *ctx, char cc[3], const char **why)
+{
+	return req_geoip(ctx, cc, why);
+}
+
+static int
+rq_rdns(void *ctx, const char **name, int *confirmedp, const char **why)
+{
+	return req_rdns(ctx, name, confirmedp, why);
+}
+
+static const struct mxg_lookup_ops lk_ops = {
+	.prefetch = lk_prefetch,
+	.dnsrbl = lk_dnsrbl,
+	.spf = lk_spf,
+	.geoip = lk_geoip,
+	.rdns = lk_rdns,
+};
+
+static const struct mxg_lookup_ops rq_ops = {
+	.prefetch = rq_prefetch,
+	.dnsrbl = rq_dnsrbl,
+	.spf = rq_spf,
+	.geoip = rq_geoip,
+	.rdns = rq_rdns,
 };
 
 const struct mxg_lookup_ops *
 mxg_lookup_ops(void)
 {
-	return &ops;
+	return &lk_ops;
+}
+
+const struct mxg_lookup_ops *
+mxg_lookup_req_ops(void)
+{
+	return &rq_ops;
 }

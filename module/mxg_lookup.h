@@ -5,7 +5,7 @@
  * engine (per process); one request at a time, begun with
  * mxg_lookup_begin().
  *
- * Blocking use (mxg_check):
+ * Blocking use (mxg_check), one request at a time per provider:
  *	mxg_lookup_begin(lk, &ev);
  *	ev.lookup = mxg_lookup_ops(); ev.lookup_ctx = lk;
  *	mxg_rules_eval(...);	// prefetch, then each op waits as needed
@@ -107,6 +107,40 @@ int mxg_lookup_done(struct mxg_lookup *lk);
 
 /* mxg_lookup_wait: poll until mxg_lookup_done(). Blocks until then. */
 void mxg_lookup_wait(struct mxg_lookup *lk);
+
+/*
+ * Several requests at once (an event loop serving many sessions): each
+ * session has its own struct mxg_lookup_req with its own memo and
+ * deadline, on the provider's shared resolver and cache. Its ops
+ * (mxg_lookup_req_ops(), ctx = the req) and functions work like the
+ * mxg_lookup_* ones above. Polling the fds of one request serves every
+ * request; each request's timeout is capped by its own deadline.
+ */
+struct mxg_lookup_req;
+
+/*
+ * mxg_lookup_req_new: a request for ev (read as by mxg_lookup_begin; ev
+ * must stay valid until mxg_lookup_req_free). NULL: out of memory. The
+ * provider must outlive it.
+ */
+struct mxg_lookup_req *mxg_lookup_req_new(
+    struct mxg_lookup *lk, const struct mxg_eval *ev);
+
+/* mxg_lookup_req_free: end and release a request. Accepts NULL. */
+void mxg_lookup_req_free(struct mxg_lookup_req *r);
+
+/* mxg_lookup_req_ops: the ops table whose ctx is a struct mxg_lookup_req. */
+const struct mxg_lookup_ops *mxg_lookup_req_ops(void);
+
+/* As mxg_lookup_prefetch/fds/process/done/wait, for one request. */
+void mxg_lookup_req_prefetch(struct mxg_lookup_req *r, const char *const *zones,
+    size_t n, unsigned needs);
+int mxg_lookup_req_fds(
+    struct mxg_lookup_req *r, struct pollfd *fds, int nfds, int *timeout_ms);
+void mxg_lookup_req_process(
+    struct mxg_lookup_req *r, const struct pollfd *fds, int nfds);
+int mxg_lookup_req_done(struct mxg_lookup_req *r);
+void mxg_lookup_req_wait(struct mxg_lookup_req *r);
 
 /* mxg_lookup_dns: the resolver, shared by the SPF layer and tests. */
 struct mxg_dns *mxg_lookup_dns(struct mxg_lookup *lk);

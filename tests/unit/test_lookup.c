@@ -46,6 +46,8 @@ static const char zones[] =
     "txt-record=bad.spf.test,\"v=spf1 ip4:192.0.2.0/99 -all\"\n"
     "txt-record=slow.spf.test,\"v=spf1 include:x.slow.test -all\"\n"
     "host-record=mail.good.test,192.0.2.10\n"
+    "txt-record=mx.spf.test,\"v=spf1 mx -all\"\n"
+    "mx-host=mx.spf.test,mail.good.test,10\n"
     "ptr-record=11.2.0.192.in-addr.arpa,liar.good.test\n"
     "host-record=liar.good.test,198.51.100.99\n";
 
@@ -648,6 +650,76 @@ START_TEST(v6_resolver)
 }
 END_TEST
 
+/*
+ * An event loop with two sessions on one provider: the one whose DNSRBL
+ * never answers does not hold up the other; an SPF record with `mx` is
+ * resolved ahead (MX, then the exchange's address).
+ */
+START_TEST(two_sessions_one_slow)
+{
+	static const char *const slow[] = { "rbl.slow.test" };
+	static const char *const fast[] = { "rbl1.test", "rbl2.test" };
+	const struct mxg_lookup_ops *ops = mxg_lookup_req_ops();
+	struct mxg_lookup *lk;
+	struct mxg_lookup_req *ra, *rb;
+	struct mxg_eval eva, evb;
+	struct mxg_request reqa, reqb;
+	struct mxg_ip ans;
+	struct pollfd fds[16];
+	struct timespec t0, t1;
+	const char *why = NULL;
+	char s[64];
+	int n, to, r;
+
+	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.relay_port);
+	lk = provider(s, 2000);
+	memset(&eva, 0, sizeof(eva));
+	memset(&reqa, 0, sizeof(reqa));
+	eva.req = &reqa;
+	evb = eva;
+	reqb = reqa;
+	evb.req = &reqb;
+	ck_assert_int_eq(mxg_ip_parse("192.0.2.10", &eva.ip), 0);
+	evb.ip = eva.ip;
+	evb.sender = "a@mx.spf.test";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ra = mxg_lookup_req_new(lk, &eva);
+	rb = mxg_lookup_req_new(lk, &evb);
+	ck_assert_ptr_nonnull(ra);
+	ck_assert_ptr_nonnull(rb);
+	mxg_lookup_req_prefetch(ra, slow, 1, MXG_NEED_DNSRBL);
+	mxg_lookup_req_prefetch(rb, fast, 2, MXG_NEED_DNSRBL | MXG_NEED_SPF);
+	while (!mxg_lookup_req_done(rb)) {
+		n = mxg_lookup_req_fds(rb, fds, 16, &to);
+		poll(fds, (nfds_t)n, to);
+		mxg_lookup_req_process(rb, fds, n);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("fast session done in %ld ms beside a silent one\n",
+	    dnstest_ms(&t0, &t1));
+	/*
+	 * TXT, then MX, then the exchange's A: three round trips (450 ms);
+	 * well before the silent session's 2 s deadline.
+	 */
+	ck_assert_int_lt(dnstest_ms(&t0, &t1), 1000);
+	ck_assert_int_eq(mxg_lookup_req_done(ra), 0);
+	ck_assert_int_eq(ops->dnsrbl(rb, "rbl1.test", &ans, &why), 1);
+	ck_assert_int_eq(ops->dnsrbl(rb, "rbl2.test", &ans, &why), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(ops->spf(rb, &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	/* everything SPF needed was fetched ahead */
+	ck_assert_int_lt(since(&t1), RELAY_MS / 2);
+	mxg_lookup_req_wait(ra);
+	ck_assert_int_eq(ops->dnsrbl(ra, "rbl.slow.test", &ans, &why), -1);
+	ck_assert_int_ge(since(&t0), 1900);
+	ck_assert_int_lt(since(&t0), 2400);
+	mxg_lookup_req_free(ra);
+	mxg_lookup_req_free(rb);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -718,6 +790,7 @@ suite(void)
 	tcase_add_test(tc, rules_prefetch_and_eval);
 	tcase_add_test(tc, fork_child_gets_own_channel);
 	tcase_add_test(tc, v6_resolver);
+	tcase_add_test(tc, two_sessions_one_slow);
 	suite_add_tcase(s, tc);
 	return s;
 }
