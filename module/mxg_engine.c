@@ -421,13 +421,14 @@ greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
 }
 
 static int decide_rules(struct mxg_engine *, struct mxg_eval *,
-    struct mxg_verdict *, int);
+    const struct mxg_message *, struct mxg_verdict *, int);
 
 static int
 decide(struct mxg_engine *e, const struct mxg_request *req,
-    struct mxg_verdict *v, int dryrun, void (*tr)(void *, const char *),
-    void *tr_ctx)
+    const struct mxg_message *msg, struct mxg_verdict *v, int dryrun,
+    void (*tr)(void *, const char *), void *tr_ctx)
 {
+	enum mxg_stage stage = msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT;
 	struct mxg_eval ev;
 	struct mxg_lookup *lk = NULL;
 	char sbuf[MXG_ADDR_MAX + 1], rbuf[MXG_ADDR_MAX + 1];
@@ -455,37 +456,126 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 		return MXG_EINVAL;
 	}
 	ev.sender = bare(req->sender, sbuf, sizeof(sbuf));
-	ev.rcpt = bare(req->rcpt, rbuf, sizeof(rbuf));
-
-	if (mxg_rules_needs(e->rules, MXG_STAGE_RCPT) != 0 &&
+	ev.rcpt = bare(msg && msg->nrcpts ? msg->rcpts[0] : req->rcpt, rbuf,
+	    sizeof(rbuf));
+	if (msg != NULL) {
+		ev.msgsize = msg->size;
+		ev.headers = msg->headers;
+		ev.body = msg->body;
+		ev.body_len = msg->body_len;
+	}
+	if (mxg_rules_needs(e->rules, stage) != 0 &&
 	    (lk = lookup_ready(e)) != NULL) {
 		mxg_lookup_begin(lk, &ev);
 		ev.lookup = mxg_lookup_ops();
 		ev.lookup_ctx = lk;
-		ev.lookup->prefetch(lk, e->rules, MXG_STAGE_RCPT);
+		ev.lookup->prefetch(lk, e->rules, stage);
 	}
-	rc = decide_rules(e, &ev, v, dryrun);
+	rc = decide_rules(e, &ev, msg, v, dryrun);
 	if (lk != NULL)
 		mxg_lookup_end(lk);
 	return rc;
 }
 
-/* Rules, then the store step for greylist, then the reply text. */
+static const char *
+reason_words(enum mxg_reason r)
+{
+	switch (r) {
+	case MXG_R_NEW:
+		return "first seen";
+	case MXG_R_EARLY:
+		return "retry before the delay";
+	case MXG_R_PASSED:
+		return "delay passed";
+	default:
+		return "autowhitelisted";
+	}
+}
+
+/* The store step for one recipient. */
 static int
-decide_rules(struct mxg_engine *e, struct mxg_eval *ev, struct mxg_verdict *v,
-    int dryrun)
+grey_one(struct mxg_engine *e, const struct mxg_eval *ev, const char *rcpt,
+    const struct mxg_grey_params *gp, unsigned line_no,
+    struct mxg_grey_result *gr)
 {
 	const struct mxg_config *cf = mxg_rules_config(e->rules);
-	const struct mxg_request *req = ev->req;
-	struct mxg_match m;
 	struct mxg_tuple t;
-	struct mxg_grey_params gp;
-	struct mxg_grey_result gr;
 	char line[768];
-	void (*tr)(void *, const char *) = ev->trace;
 	int rc;
 
-	rc = mxg_rules_eval(e->rules, MXG_STAGE_RCPT, ev, &m);
+	if (mxg_tuple_make(&t, &ev->ip, cf->subnetmatch, cf->subnetmatch6,
+	    ev->sender, rcpt) != 0) {
+		log_once(e, ONCE_BADREQ, "malformed request",
+		    "sender or recipient too long or with control characters");
+		return MXG_EINVAL;
+	}
+	if ((rc = store_ready(e)) != MXG_OK ||
+	    (rc = e->store->ops->decide(e->store, &t, gp, ev->now, gr)) !=
+		MXG_OK)
+		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
+	if (!gp->dryrun &&
+	    (gr->reason == MXG_R_NEW || gr->reason == MXG_R_EARLY))
+		mxg_log(&e->log, MXG_LOG_INFO,
+		    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: greylisted, "
+		    "%lds left (rule line %u)",
+		    gr->reason == MXG_R_NEW ? "new" : "early", t.sender, t.rcpt,
+		    ev->req->client_addr, gr->remaining, line_no);
+	if (ev->trace != NULL) {
+		snprintf(line, sizeof(line), "store: tuple %s/%d <%s> <%s>: %s",
+		    ev->req->client_addr, t.prefix, t.sender, t.rcpt,
+		    reason_words(gr->reason));
+		trace(ev, line);
+	}
+	return MXG_OK;
+}
+
+/*
+ * The greylist step for every recipient concerned (one at RCPT, all of
+ * the message at DATA): greylisted while any of them is.
+ */
+static int
+grey_all(struct mxg_engine *e, const struct mxg_eval *ev,
+    const struct mxg_message *msg, const struct mxg_grey_params *gp,
+    unsigned line_no, struct mxg_grey_result *out)
+{
+	struct mxg_grey_result gr;
+	size_t n = msg ? msg->nrcpts : 1;
+	int rc, waiting = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->reason = MXG_R_AUTOWHITE;
+	for (size_t i = 0; i < n; i++) {
+		rc = grey_one(e, ev, msg ? msg->rcpts[i] : ev->rcpt, gp,
+		    line_no, &gr);
+		if (rc != MXG_OK)
+			return rc;
+		if (gr.reason == MXG_R_NEW || gr.reason == MXG_R_EARLY) {
+			if (!waiting || gr.remaining > out->remaining ||
+			    gr.reason == MXG_R_NEW)
+				*out = gr;
+			waiting = 1;
+		} else if (!waiting) {
+			if (gr.reason == MXG_R_PASSED ||
+			    out->reason != MXG_R_PASSED)
+				*out = gr;
+		}
+	}
+	return MXG_OK;
+}
+
+/* Rules, then the store step for greylist, then the reply text. */
+static int
+decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
+    const struct mxg_message *msg, struct mxg_verdict *v, int dryrun)
+{
+	const struct mxg_config *cf = mxg_rules_config(e->rules);
+	struct mxg_match m;
+	struct mxg_grey_params gp;
+	struct mxg_grey_result gr;
+	int rc;
+
+	rc = mxg_rules_eval(e->rules, msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT,
+	    ev, &m);
 	if (rc == MXG_ELOOKUP) {
 		failure(e, v, m.undecided ? m.undecided : "lookup failed");
 		log_once(e, ONCE_LOOKUP, "lookup could not decide",
@@ -509,64 +599,48 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev, struct mxg_verdict *v,
 		v->action = MXG_REJECT;
 		v->reason = MXG_R_BLACKLIST;
 		v->code = m.code ? m.code : 550;
-		snprintf(v->ecode, sizeof(v->ecode), "%s",
+		copy_str(v->ecode, sizeof(v->ecode),
 		    m.ecode ? m.ecode : "5.7.1");
 		if (m.msg != NULL)
 			mxg_fmt_expand(m.msg, ev, v->text, sizeof(v->text));
 		else
-			snprintf(v->text, sizeof(v->text), "Go away!");
+			copy_str(v->text, sizeof(v->text), "Go away!");
 		return MXG_OK;
-	case MXG_RA_NONE:	/* milter-greylist: no match greylists */
+	case MXG_RA_NONE:
+		/* milter-greylist: no match at RCPT greylists; at DATA the
+		   RCPT stage has decided already */
+		if (msg != NULL) {
+			v->action = MXG_ACCEPT;
+			v->reason = MXG_R_NONE;
+			set_text(v, 250, "2.0.0", "Ok");
+			return MXG_OK;
+		}
+		break;
 	case MXG_RA_GREYLIST:
 		break;
 	}
 
-	if (mxg_tuple_make(&t, &ev->ip, cf->subnetmatch, cf->subnetmatch6,
-	    ev->sender, ev->rcpt) != 0) {
-		failure(e, v, "malformed address");
-		log_once(e, ONCE_BADREQ, "malformed request",
-		    "sender or recipient too long or with control characters");
-		return MXG_EINVAL;
-	}
 	gp.delay = m.delay >= 0 ? m.delay : cf->delay;
 	gp.autowhite = m.autowhite >= 0 ? m.autowhite : cf->autowhite;
 	gp.timeout = cf->timeout;
 	gp.lazyaw = (cf->flags & MXG_CF_LAZYAW) != 0;
 	gp.dryrun = dryrun;
-	if ((rc = store_ready(e)) != MXG_OK ||
-	    (rc = e->store->ops->decide(e->store, &t, &gp, ev->now, &gr)) !=
-		MXG_OK) {
-		failure(e, v, "greylist store unavailable");
-		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
+	if ((rc = grey_all(e, ev, msg, &gp, m.line, &gr)) != MXG_OK) {
+		failure(e, v, rc == MXG_EINVAL ? "malformed address"
+					       : "greylist store unavailable");
+		return rc;
 	}
 	v->reason = gr.reason;
 	if (gr.reason == MXG_R_NEW || gr.reason == MXG_R_EARLY) {
 		v->remaining = gr.remaining;
 		ev->remaining = gr.remaining;
 		greylist_text(e, ev, &m, v);
-		if (!dryrun)
-			mxg_log(&e->log, MXG_LOG_INFO,
-			    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: "
-			    "greylisted, %lds left (rule line %u)",
-			    gr.reason == MXG_R_NEW ? "new" : "early",
-			    t.sender, t.rcpt, req->client_addr, gr.remaining,
-			    m.line);
 	} else {
 		v->action = MXG_ACCEPT;
 		v->autowhite_until = gr.autowhite_until;
 		set_text(v, 250, "2.1.5",
 		    gr.reason == MXG_R_PASSED ? "Ok (greylist passed)"
 					      : "Ok (autowhitelisted)");
-	}
-	if (tr != NULL) {
-		snprintf(line, sizeof(line),
-		    "store: tuple %s/%d <%s> <%s>: %s", req->client_addr,
-		    t.prefix, t.sender, t.rcpt,
-		    gr.reason == MXG_R_NEW	 ? "first seen"
-			: gr.reason == MXG_R_EARLY ? "retry before the delay"
-			: gr.reason == MXG_R_PASSED ? "delay passed"
-						    : "autowhitelisted");
-		trace(ev, line);
 	}
 	return MXG_OK;
 }
@@ -596,7 +670,38 @@ mxg_check(struct mxg_engine *e, const struct mxg_request *req,
 
 	if ((rc = check_args(e, req, v)) != MXG_OK)
 		return rc;
-	return decide(e, req, v, 0, NULL, NULL);
+	return decide(e, req, NULL, v, 0, NULL, NULL);
+}
+
+/* mxg_check_data: see mxgrey.h. */
+MXG_EXPORT int
+mxg_check_data(struct mxg_engine *e, const struct mxg_request *req,
+    const struct mxg_message *msg, struct mxg_verdict *v)
+{
+	int rc;
+
+	if ((rc = check_args(e, req, v)) != MXG_OK)
+		return rc;
+	if (msg == NULL || (msg->nrcpts > 0 && msg->rcpts == NULL)) {
+		failure(e, v, "no message");
+		return MXG_EINVAL;
+	}
+	if (e->rules != NULL &&
+	    !mxg_rules_has_stage(e->rules, MXG_STAGE_DATA)) {
+		v->action = MXG_ACCEPT;
+		v->reason = MXG_R_NONE;
+		set_text(v, 250, "2.0.0", "Ok");
+		return MXG_OK;
+	}
+	return decide(e, req, msg, v, 0, NULL, NULL);
+}
+
+/* mxg_has_data_rules: see mxgrey.h. */
+MXG_EXPORT int
+mxg_has_data_rules(const struct mxg_engine *e)
+{
+	return e != NULL && e->rules != NULL &&
+	    mxg_rules_has_stage(e->rules, MXG_STAGE_DATA);
 }
 
 /* mxg_explain: see mxgrey.h. */
@@ -608,7 +713,7 @@ mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
 
 	if ((rc = check_args(e, req, v)) != MXG_OK)
 		return rc;
-	return decide(e, req, v, 1, tr, ctx);
+	return decide(e, req, NULL, v, 1, tr, ctx);
 }
 
 /* Store walks for dump, purge and stats. */

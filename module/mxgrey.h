@@ -149,6 +149,31 @@ int mxg_open(struct mxg_engine **ep, const char *rules_path,
 int mxg_check(struct mxg_engine *e, const struct mxg_request *req,
     struct mxg_verdict *v);
 
+/* The message, for rules of the DATA stage (`dacl`). */
+struct mxg_message {
+	const char *const *rcpts;	/* recipients accepted at RCPT */
+	size_t nrcpts;
+	size_t size;			/* whole message, bytes */
+	const char *headers;		/* header block (NUL-terminated) */
+	const char *body;		/* body, or its first body_len bytes */
+	size_t body_len;
+};
+
+/*
+ * mxg_check_data: decide a whole message at end of DATA by the `dacl`
+ * rules: whitelist/blacklist as at RCPT; greylist runs the greylist step
+ * for every recipient and greylists while any of them is greylisted
+ * (milter-greylist's DATA stage). No dacl rule matching, or no dacl rules
+ * at all: accept (the RCPT stage has decided). req->rcpt is not used.
+ * Fills *v like mxg_check().
+ */
+int mxg_check_data(struct mxg_engine *e, const struct mxg_request *req,
+    const struct mxg_message *msg, struct mxg_verdict *v);
+
+/* mxg_has_data_rules: nonzero when the rules have a DATA stage, so the
+   host needs to collect the message for mxg_check_data(). */
+int mxg_has_data_rules(const struct mxg_engine *e);
+
 /*
  * mxg_explain: decide like mxg_check() without changing the store, and
  * give each step of the evaluation to trace (one line per call).

@@ -428,6 +428,63 @@ START_TEST(engine_across_fork)
 }
 END_TEST
 
+START_TEST(data_stage)
+{
+	struct mxg_engine *e = open_with("greylist 10m\n"
+					 "racl whitelist default\n"
+					 "dacl blacklist header /X-Spam: yes/\n"
+					 "dacl greylist msgsize > 1000\n");
+	static const char *const rcpts[] = { "<r1@x>", "<r2@x>" };
+	static const char *const rcpts3[] = { "<r1@x>", "<r3@x>" };
+	struct mxg_message msg = { rcpts, 2, 500, "Subject: hi\r\n", "b", 1 };
+	struct mxg_request req;
+	struct mxg_verdict v;
+
+	ck_assert(mxg_has_data_rules(e));
+	memset(&req, 0, sizeof(req));
+	req.client_addr = "192.0.2.1";
+	req.sender = "a@b";
+	req.now = T0;
+	/* small and clean: no dacl matches: accept */
+	ck_assert_int_eq(mxg_check_data(e, &req, &msg, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	msg.headers = "X-Spam: yes\r\nSubject: hi\r\n";
+	ck_assert_int_eq(mxg_check_data(e, &req, &msg, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_REJECT);
+	ck_assert_int_eq(v.rule_line, 3);
+	/* big: greylisted for every recipient */
+	msg.headers = "Subject: hi\r\n";
+	msg.size = 5000;
+	ck_assert_int_eq(mxg_check_data(e, &req, &msg, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.remaining, 600);
+	/* a new recipient joins later: the message waits for it too */
+	req.now = T0 + 300;
+	msg.rcpts = rcpts3;
+	mxg_check_data(e, &req, &msg, &v);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.reason, MXG_R_NEW);
+	ck_assert_int_eq(v.remaining, 600);
+	req.now = T0 + 600;	/* r1 has passed, r3 has not */
+	mxg_check_data(e, &req, &msg, &v);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.remaining, 300);
+	req.now = T0 + 900;
+	mxg_check_data(e, &req, &msg, &v);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	/* no message: a clear failure, no crash */
+	ck_assert_int_eq(mxg_check_data(e, &req, NULL, &v), MXG_EINVAL);
+	ck_assert_int_eq(v.action, MXG_TEMPFAIL);
+	mxg_close(e);
+	/* rules without dacl: nothing to do at DATA */
+	e = open_with("racl greylist default\n");
+	ck_assert(!mxg_has_data_rules(e));
+	ck_assert_int_eq(mxg_check_data(e, &req, &msg, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	mxg_close(e);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -444,6 +501,7 @@ suite(void)
 	tcase_add_test(tc, explain_does_not_write);
 	tcase_add_test(tc, api_version_and_strings);
 	tcase_add_test(tc, injected_clock);
+	tcase_add_test(tc, data_stage);
 	tcase_add_test(tc, engine_across_fork);
 	suite_add_tcase(s, tc);
 	return s;
