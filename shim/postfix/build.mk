@@ -24,3 +24,11 @@ CHECK_SCRIPTS	+= tests/golden/policy/run.sh
 # Against the real Postfix 3.7 (unpacked .deb) and on the socket.
 INTEGRATION	+= tests/integration/postfix_policy.sh \
 		   tests/integration/postfix_policyd_sock.sh
+
+# Benchmark against postgrey: `make bench-policy` (not part of check).
+CLEAN_EXTRA	+= tests/bench/policy_bench
+tests/bench/policy_bench: tests/bench/policy_bench.c
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(ALL_LDFLAGS) -pthread
+
+bench-policy: build tests/bench/policy_bench
+	sh $(srcdir)/tests/bench/policy_bench.sh
