@@ -263,6 +263,9 @@ struct mxg_ruleset {
 int mxg_rules_list_match(const struct mxg_rlist *l, const char *s,
     const struct mxg_ip *ip, int domainexact);
 
+/* mxg_rules_re_check: NULL if re is safe to compile, else why not. */
+const char *mxg_rules_re_check(const char *re, int extended);
+
 /* mxg_rules_s25r: 1 when name looks like a dynamic/generic host name. */
 int mxg_rules_s25r(const struct mxg_ruleset *rs, const char *name);
 

@@ -382,12 +382,18 @@ static regex_t *
 compile(struct parser *p, const struct mxg_token *t, regex_t *re)
 {
 	char err[160];
+	const char *why;
 	int flags, r;
 
 	flags = REG_NOSUB | REG_ICASE;
 	if (p->rs->cf.flags & MXG_CF_EXTENDEDREGEX)
 		flags |= REG_EXTENDED;
 	flags |= p->reflags;
+	if ((why = mxg_rules_re_check(t->text, (flags & REG_EXTENDED) != 0)) !=
+	    NULL) {
+		perr(p, t, "%s", why);
+		return NULL;
+	}
 	if ((r = regcomp(re, t->text, flags)) != 0) {
 		regerror(r, re, err, sizeof(err));
 		perr(p, t, "bad regular expression: %s", err);
