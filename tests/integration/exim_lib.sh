@@ -66,7 +66,7 @@ exim_init() {
 	XPID=
 	SPID=
 	trap exim_cleanup EXIT
-	trap 'exit 1' INT TERM HUP
+	trap 'exit 1' INT TERM HUP PIPE
 }
 
 exim_cleanup() {
@@ -121,7 +121,7 @@ rfc1413_hosts =
 tls_advertise_hosts =
 keep_environment =
 smtp_accept_max = 200
-smtp_accept_max_nonmail = 0
+smtp_accept_max_nonmail_hosts =
 smtp_connect_backlog = 200
 smtp_accept_queue_per_connection = 0
 log_selector = +smtp_connection
