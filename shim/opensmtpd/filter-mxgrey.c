@@ -116,7 +116,7 @@ static void
 usage(void)
 {
 	(void)fprintf(stderr,
-	    "usage: filter-mxgrey [-v] [-f rules] [-s store] [-p pidfile]\n");
+	    "usage: filter-mxgrey [-Vv] [-f rules] [-P pidfile] [-s store]\n");
 }
 
 /*
@@ -137,14 +137,19 @@ main(int argc, char *argv[])
 	memset(&fm, 0, sizeof(fm));
 	fm.rules = DEFAULT_RULES;
 	fm.maxlevel = MXG_LOG_INFO;
-	while ((c = getopt(argc, argv, "f:hp:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "f:hP:s:Vv")) != -1) {
 		switch (c) {
 		case 'f':
 			fm.rules = optarg;
 			break;
-		case 'p':
+		case 'P':
 			pidfile = optarg;
 			break;
+		case 'V':
+			(void)printf("filter-mxgrey %s (smtpd-filters 0.4-0.7, "
+			             "libmxgrey API %u)\n",
+			    PACKAGE_VERSION, mxg_api_version());
+			return 0;
 		case 's':
 			store = optarg;
 			break;

@@ -142,7 +142,7 @@ smtpd_rules() {
 
 smtpd_config() {
 	{
-		echo "filter \"mxgrey\" proc-exec \"$FILTER -f $RULES -s $STORE -p $FPID\""
+		echo "filter \"mxgrey\" proc-exec \"$FILTER -f $RULES -s $STORE -P $FPID\""
 		echo "listen on 127.0.0.1 port $PORT hostname mx.test filter \"mxgrey\""
 		[ -z "$HAVE_V6" ] ||
 		    echo "listen on ::1 port $PORT hostname mx.test filter \"mxgrey\""
