@@ -4,13 +4,18 @@
  * with its own handle, on a tdb file or a Redis URL; run both in one go
  * with tests/bench/redis_bench.sh.
  *
- *   redis_bench STORE TUPLES DECISIONS PROCS
+ *   redis_bench STORE TUPLES DECISIONS PROCS [RATE]
  *
- * STORE is anything mxg_store_open() takes. Each decision picks one of
- * TUPLES tuples at random (so most are EARLY retries, some NEW) with the
- * default parameters (greylist 30m, autowhite 1d, timeout 5d). Prints
- * one line:
- *   store=S procs=P decisions=N rate=R/s p50=Xus p99=Yus max=Zus errors=E
+ * STORE is anything mxg_store_open() takes. Without RATE each process
+ * decides back to back (saturation: the rate is the most the machine
+ * does, latency is mostly queueing); with RATE each process starts one
+ * decision every 1/RATE s (an offered load, as MTA workers give: the
+ * latency is what one decision costs at that load). Each decision picks
+ * one of TUPLES tuples at random (so most are EARLY retries, some NEW)
+ * with the default parameters (greylist 30m, autowhite 1d, timeout 5d).
+ * Prints one line:
+ *   store=S procs=P offered=O decisions=N rate=R/s p50=Xus p99=Yus
+ *   max=Zus errors=E
  * Benchmark only: not part of `make check`.
  */
 #include <sys/mman.h>
@@ -62,8 +67,10 @@ cmp_float(const void *a, const void *b)
 }
 
 static void
-child(const char *spec, long tuples, long n, int me, float *lat, long *errors)
+child(const char *spec, long tuples, long n, int me, long rate, float *lat,
+    long *errors)
 {
+	struct timespec next;
 	struct mxg_log log = { logline, NULL };
 	struct mxg_store *s;
 	struct mxg_tuple t;
@@ -73,6 +80,7 @@ child(const char *spec, long tuples, long n, int me, float *lat, long *errors)
 
 	if (mxg_store_open(&s, spec, 0, &log) != MXG_OK)
 		die("cannot open the store");
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long i = 0; i < n; i++) {
 		struct mxg_ip a;
 		long k;
@@ -87,6 +95,15 @@ child(const char *spec, long tuples, long n, int me, float *lat, long *errors)
 		if (mxg_ip_parse(ip, &a) != 0 ||
 		    mxg_tuple_make(&t, &a, 32, 64, from, to) != 0)
 			die("bad tuple");
+		if (rate > 0) {
+			next.tv_nsec += 1000000000L / rate;
+			if (next.tv_nsec >= 1000000000L) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000L;
+			}
+			clock_nanosleep(
+			    CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		}
 		t0 = now_us();
 		if (s->ops->decide(s, &t, &P, time(NULL), &r) != MXG_OK)
 			errors[me]++;
@@ -118,18 +135,20 @@ warm(const char *spec)
 int
 main(int argc, char **argv)
 {
-	long tuples, n, total, *errors, nerr = 0;
+	long tuples, n, total, *errors, nerr = 0, rate;
 	int procs, st;
 	float *lat;
 	double t0, secs;
 	size_t bytes;
 
-	if (argc != 5)
-		die("usage: redis_bench STORE TUPLES DECISIONS PROCS");
+	if (argc != 5 && argc != 6)
+		die("usage: redis_bench STORE TUPLES DECISIONS PROCS [RATE]");
+	rate = argc == 6 ? atol(argv[5]) : 0;
 	tuples = atol(argv[2]);
 	n = atol(argv[3]);
 	procs = atoi(argv[4]);
-	if (tuples < 1 || n < 1 || procs < 1 || procs > 64)
+	if (tuples < 1 || n < 1 || procs < 1 || procs > 64 || rate < 0 ||
+	    rate > 1000000)
 		die("bad numbers");
 	total = n * procs;
 	bytes = (size_t)total * sizeof(float) + 64 * sizeof(long);
@@ -147,7 +166,8 @@ main(int argc, char **argv)
 		if (pid < 0)
 			die("fork");
 		if (pid == 0)
-			child(argv[1], tuples, n, i, lat + (long)i * n, errors);
+			child(argv[1], tuples, n, i, rate, lat + (long)i * n,
+			    errors);
 	}
 	for (int i = 0; i < procs; i++) {
 		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -157,11 +177,12 @@ main(int argc, char **argv)
 	for (int i = 0; i < procs; i++)
 		nerr += errors[i];
 	qsort(lat, (size_t)total, sizeof(float), cmp_float);
-	printf("store=%s procs=%d decisions=%ld rate=%.0f/s p50=%.1fus "
-	       "p99=%.1fus max=%.1fus errors=%ld\n",
+	printf("store=%s procs=%d offered=%s decisions=%ld rate=%.0f/s "
+	       "p50=%.1fus p99=%.1fus max=%.1fus errors=%ld\n",
 	    strncmp(argv[1], "redis://", 8) == 0 ? "redis" : "tdb", procs,
-	    total, (double)total / secs, (double)lat[total / 2],
-	    (double)lat[total * 99 / 100], (double)lat[total - 1], nerr);
+	    argc == 6 ? argv[5] : "max", total, (double)total / secs,
+	    (double)lat[total / 2], (double)lat[total * 99 / 100],
+	    (double)lat[total - 1], nerr);
 	munmap(lat, bytes);
 	return nerr == 0 ? 0 : 1;
 }
