@@ -241,6 +241,22 @@ ms_since(const struct timespec *a)
 	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n values; sorts v. */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
 /* ---- URL and SHA-1: no server ---- */
 
 START_TEST(url_forms)
@@ -920,10 +936,10 @@ START_TEST(outage)
 	struct mxg_store *s;
 	struct mxg_tuple t;
 	struct mxg_grey_result r;
-	struct timespec t0;
-	double worst = 0, ms;
+	struct timespec t0, t1;
+	double took[64], worst;
 	time_t now = time(NULL);
-	int rc, i;
+	int rc, i, n, waited;
 
 	server_new(&sv, NULL, "?timeout=100ms");
 	s = open_store(sv.url);
@@ -931,17 +947,22 @@ START_TEST(outage)
 	ck_assert_int_eq(decide(s, &t, &P, now).reason, MXG_R_NEW);
 	log_reset();
 
-	/* killed: every call fails fast, one log line for the outage */
+	/*
+	 * Killed: every call fails at once (refused, or in the backoff),
+	 * one log line for the whole outage. The bounds leave room for a
+	 * loaded CI machine; a hang would blow them by far.
+	 */
 	server_stop(&sv, SIGKILL);
 	for (i = 0; i < 30; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ck_assert_int_eq(
 		    s->ops->decide(s, &t, &P, now, &r), MXG_ESTORE);
-		ms = ms_since(&t0);
-		worst = ms > worst ? ms : worst;
+		took[i] = ms_since(&t0);
 		usleep(20000);
 	}
-	ck_assert_msg(worst < 100, "a call took %.1f ms while down", worst);
+	ck_assert_msg(median(took, 30) < 20, "median %.1f ms while down",
+	    median(took, 30));
+	ck_assert_msg(took[29] < 500, "a call took %.1f ms", took[29]);
 	ck_assert_msg(nerr == 1, "%d error lines:\n%s", nerr, logbuf);
 	ck_assert_ptr_nonnull(strstr(logbuf, "cannot connect"));
 
@@ -949,36 +970,46 @@ START_TEST(outage)
 	server_start(&sv, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((rc = s->ops->decide(s, &t, &P, now, &r)) != MXG_OK &&
-	    ms_since(&t0) < 4000)
+	    ms_since(&t0) < 5000)
 		usleep(20000);
 	ck_assert_int_eq(rc, MXG_OK);
 	ck_assert_int_eq(r.reason, MXG_R_NEW); /* no persistence: empty */
 	ck_assert_ptr_nonnull(strstr(logbuf, "working again"));
 	ck_assert_int_eq(decide(s, &t, &P, now + 10).reason, MXG_R_EARLY);
 
-	/* restarted under an open connection: one retry, no failure */
+	/* restarted under an idle connection: replaced, no failure */
 	log_reset();
 	server_stop(&sv, SIGKILL);
 	server_start(&sv, NULL);
 	ck_assert_int_eq(decide(s, &t, &P, now).reason, MXG_R_NEW);
 	ck_assert_int_eq(nerr, 0);
 
-	/* hung (SIGSTOP): bounded by the timeout, then back */
+	/*
+	 * Hung (SIGSTOP): the calls that talk to it give up after the
+	 * timeout, the ones in the backoff at once; never longer.
+	 */
 	kill(sv.pid, SIGSTOP);
-	worst = 0;
-	for (i = 0; i < 5; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (n = 0, waited = 0, worst = 0; n < 64 && ms_since(&t1) < 1500;
+	     n++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ck_assert_int_eq(
 		    s->ops->decide(s, &t, &P, now, &r), MXG_ESTORE);
-		ms = ms_since(&t0);
-		worst = ms > worst ? ms : worst;
+		took[n] = ms_since(&t0);
+		waited += took[n] >= 90;
+		worst = took[n] > worst ? took[n] : worst;
+		usleep(30000);
 	}
-	ck_assert_msg(worst < 300, "a call took %.1f ms while hung", worst);
+	ck_assert_msg(waited >= 2, "the timeout was met %d times", waited);
+	ck_assert_msg(worst < 600, "a call took %.1f ms while hung", worst);
+	ck_assert_msg(
+	    median(took, n) < 90, "median %.1f ms while hung", median(took, n));
 	ck_assert_ptr_nonnull(strstr(logbuf, "no answer within 100 ms"));
+	ck_assert_msg(nerr == 1, "%d error lines:\n%s", nerr, logbuf);
 	kill(sv.pid, SIGCONT);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((rc = s->ops->decide(s, &t, &P, now + 20, &r)) != MXG_OK &&
-	    ms_since(&t0) < 4000)
+	    ms_since(&t0) < 5000)
 		usleep(20000);
 	ck_assert_int_eq(rc, MXG_OK);
 	ck_assert_int_eq(r.reason, MXG_R_EARLY);
