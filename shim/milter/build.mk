@@ -18,7 +18,8 @@ shim/milter/mxgrey-milter: $(MILTER_OBJS) $(LIBMXGREY_A)
 	    $(ENGINE_LIBS)
 
 # Against the real Postfix 3.7 (skips without libmilter or Postfix).
-INTEGRATION	+= tests/integration/postfix_milter.sh
+INTEGRATION	+= tests/integration/postfix_milter.sh \
+		   tests/integration/postfix_milter_edge.sh
 
 # Unit test of the header and reply texts.
 tests/unit/test_milter_text.t: shim/milter/milter_text.o

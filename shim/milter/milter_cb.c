@@ -25,6 +25,10 @@
 
 struct mxg_milter mxg_milter;
 
+#define HDR_MAX  65536 /* header bytes kept for dacl rules */
+#define BODY_MAX 65536 /* body bytes kept for dacl rules */
+#define RCPT_MAX 1000  /* recipients kept for dacl rules */
+
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t last_check;
 static struct stat rules_st;
@@ -40,6 +44,15 @@ struct conn {
 	unsigned rcpts; /* recipients seen in this message */
 	int delayed;    /* a recipient passed after its delay */
 	int white;      /* a recipient was accepted without delay */
+	/* for dacl rules only: the message, bounded */
+	int collect; /* the rules have a DATA stage */
+	char **acc;  /* recipients accepted at RCPT */
+	size_t nacc;
+	char *hdr; /* "Name: value\r\n"..., NUL-terminated */
+	size_t hdrlen;
+	char *body; /* its first BODY_MAX bytes */
+	size_t bodylen;
+	size_t size; /* the whole message, bytes */
 };
 
 /* Macros offered to sm_macro / %M{} (whatever the MTA sends). */
@@ -57,10 +70,42 @@ dup_or_null(const char *s)
 static void
 message_reset(struct conn *c)
 {
+	size_t i;
+
 	free(c->from);
 	c->from = NULL;
 	c->rcpts = 0;
 	c->delayed = c->white = 0;
+	for (i = 0; i < c->nacc; i++)
+		free(c->acc[i]);
+	free(c->acc);
+	c->acc = NULL;
+	c->nacc = 0;
+	free(c->hdr);
+	c->hdr = NULL;
+	c->hdrlen = 0;
+	free(c->body);
+	c->body = NULL;
+	c->bodylen = c->size = 0;
+}
+
+/* Append n bytes to *buf (*len used), keeping at most max; 0 or -1. */
+static int
+append(char **buf, size_t *len, size_t max, const char *p, size_t n)
+{
+	char *nb;
+
+	if (*len + n > max)
+		n = max - *len;
+	if (n == 0)
+		return 0;
+	if ((nb = realloc(*buf, *len + n + 1)) == NULL)
+		return -1;
+	memcpy(nb + *len, p, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return 0;
 }
 
 static int
@@ -180,6 +225,9 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	message_reset(c);
+	pthread_mutex_lock(&engine_lock);
+	c->collect = mxg_has_data_rules(mxg_milter.engine);
+	pthread_mutex_unlock(&engine_lock);
 	c->from = strdup(argv[0] != NULL ? argv[0] : "<>");
 	return c->from != NULL ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
 }
@@ -203,6 +251,23 @@ reply(SMFICTX *ctx, const struct mxg_verdict *v, int cls)
 	if (smfi_setreply(ctx, code, ecode, text) != MI_SUCCESS)
 		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
 		    "smfi_setreply failed for \"%s %s\"", code, ecode);
+}
+
+/* Keep an accepted recipient for the dacl stage; 0 or -1. */
+static int
+keep_rcpt(struct conn *c, const char *rcpt)
+{
+	char **na;
+
+	if (c->nacc == RCPT_MAX)
+		return 0;
+	if ((na = realloc(c->acc, (c->nacc + 1) * sizeof(*na))) == NULL)
+		return -1;
+	c->acc = na;
+	if ((na[c->nacc] = strdup(rcpt)) == NULL)
+		return -1;
+	c->nacc++;
+	return 0;
 }
 
 static sfsistat
@@ -254,6 +319,87 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 			c->delayed = 1;
 		else if (v.reason != MXG_R_FAILURE)
 			c->white = 1;
+		if (c->collect && keep_rcpt(c, argv[0]) == -1)
+			return SMFIS_TEMPFAIL;
+		return SMFIS_CONTINUE;
+	case MXG_REJECT:
+		reply(ctx, &v, 5);
+		return SMFIS_REJECT;
+	case MXG_GREYLIST:
+	case MXG_TEMPFAIL:
+	default:
+		reply(ctx, &v, 4);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	size_t nl = strlen(name), vl = strlen(value);
+
+	if (c == NULL || !c->collect)
+		return SMFIS_CONTINUE;
+	c->size += nl + vl + 4;
+	if (append(&c->hdr, &c->hdrlen, HDR_MAX, name, nl) == -1 ||
+	    append(&c->hdr, &c->hdrlen, HDR_MAX, ": ", 2) == -1 ||
+	    append(&c->hdr, &c->hdrlen, HDR_MAX, value, vl) == -1 ||
+	    append(&c->hdr, &c->hdrlen, HDR_MAX, "\r\n", 2) == -1)
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || !c->collect)
+		return SMFIS_CONTINUE;
+	c->size += len;
+	if (append(&c->body, &c->bodylen, BODY_MAX, (const char *)p, len) == -1)
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+/* dacl rules at end of message: SMFIS_CONTINUE when they accept. */
+static sfsistat
+data_stage(SMFICTX *ctx, struct conn *c)
+{
+	struct mxg_message msg;
+	struct mxg_request req;
+	struct mxg_verdict v;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.client_addr = c->addr;
+	req.client_name = c->name;
+	req.helo = c->helo;
+	req.sender = c->from != NULL ? c->from : "";
+	req.auth_id = smfi_getsymval(ctx, "{auth_authen}");
+	req.tls = smfi_getsymval(ctx, "{tls_version}") != NULL;
+	req.rcpt_count = c->rcpts;
+	req.queue_id = smfi_getsymval(ctx, "i");
+	req.local_name = mxg_milter.hostname;
+	memset(&msg, 0, sizeof(msg));
+	msg.rcpts = (const char *const *)c->acc;
+	msg.nrcpts = c->nacc;
+	msg.size = c->size;
+	msg.headers = c->hdr != NULL ? c->hdr : "";
+	msg.body = c->body != NULL ? c->body : "";
+	msg.body_len = c->bodylen;
+	pthread_mutex_lock(&engine_lock);
+	rc = mxg_check_data(mxg_milter.engine, &req, &msg, &v);
+	pthread_mutex_unlock(&engine_lock);
+	if (rc != MXG_OK)
+		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
+		    "client=%s from=%s (end of data): %s", c->addr, req.sender,
+		    mxg_strerror(rc));
+	switch (v.action) {
+	case MXG_ACCEPT:
+		if (v.reason == MXG_R_PASSED)
+			c->delayed = 1;
 		return SMFIS_CONTINUE;
 	case MXG_REJECT:
 		reply(ctx, &v, 5);
@@ -272,9 +418,14 @@ cb_eom(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 	char value[MXG_TEXT_MAX];
 	enum mxg_reason why;
+	sfsistat st;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
+	if (c->collect && (st = data_stage(ctx, c)) != SMFIS_CONTINUE) {
+		message_reset(c);
+		return st;
+	}
 	if (c->delayed && (mxg_milter.report & MXG_REPORT_DELAYS))
 		why = MXG_R_PASSED;
 	else if (!c->delayed && c->white &&
@@ -325,6 +476,8 @@ static struct smfiDesc desc = {
 	.xxfi_helo = cb_helo,
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_body = cb_body,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
