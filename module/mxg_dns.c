@@ -36,6 +36,8 @@ struct mxg_dns {
 	unsigned pending;
 	unsigned long sent;
 	unsigned long hits;
+	unsigned long shared;
+	struct mxg_dns_share *share;
 	struct mxg_dns_ans *bucket[NBUCKETS];
 };
 
@@ -286,6 +288,7 @@ mxg_dns_free(struct mxg_dns *dns)
 	/* every callback runs now (ARES_EDESTRUCTION) */
 	if (dns->pid != 0)
 		ares_destroy(dns->ch);
+	mxg_dns_share_free(dns->share);
 	free(dns->servers);
 	for (i = 0; i < NBUCKETS; i++) {
 		for (a = dns->bucket[i]; a != NULL; a = next) {
@@ -301,6 +304,24 @@ long
 mxg_dns_timeout_ms(const struct mxg_dns *dns)
 {
 	return dns->timeout_ms;
+}
+
+int
+mxg_dns_set_share(struct mxg_dns *dns, const char *path)
+{
+	struct mxg_dns_share *sh;
+
+	if ((sh = mxg_dns_share_new(path, &dns->log)) == NULL)
+		return -1;
+	mxg_dns_share_free(dns->share);
+	dns->share = sh;
+	return 0;
+}
+
+unsigned long
+mxg_dns_shared_hits(const struct mxg_dns *dns)
+{
+	return dns->shared;
 }
 
 unsigned
@@ -592,8 +613,11 @@ answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		    ares_strerror(status));
 	mxg_dns_now(&a->expires);
 	if (a->status == MXG_DNS_FOUND || a->status == MXG_DNS_NXDOMAIN ||
-	    a->status == MXG_DNS_NODATA)
+	    a->status == MXG_DNS_NODATA) {
 		a->expires.tv_sec += ttl;
+		if (dns->share != NULL)
+			mxg_dns_share_put(dns->share, a, ttl);
+	}
 	if (dns->pending > 0)
 		dns->pending--;
 	mxg_dns_release(a);
@@ -606,6 +630,7 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 	struct timespec now;
 	char *key;
 	unsigned h;
+	long left;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
@@ -647,6 +672,15 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 		dns->bucket[h] = a;
 		a->cached = 1;
 		dns->nentries++;
+	}
+	/* a sibling process may have asked already */
+	if (dns->share != NULL &&
+	    (left = mxg_dns_share_get(dns->share, a, dns->max_ttl)) > 0) {
+		a->expires = now;
+		a->expires.tv_sec += left;
+		a->refs = 1;
+		dns->shared++;
+		return a;
 	}
 	a->refs = 2; /* the caller's and the query's */
 	dns->pending++;

@@ -152,6 +152,40 @@ const char *mxg_dns_status_name(enum mxg_dns_status s);
 void mxg_dns_stats(
     const struct mxg_dns *dns, unsigned long *sent, unsigned long *hits);
 
+/*
+ * mxg_dns_set_share: also keep answers in the tdb file at path, shared
+ * by every process that sets the same path (a second-level cache, read
+ * before asking the network, written with every cacheable answer). The
+ * file is opened lazily in each process; if it cannot be, answers stay
+ * per process (logged once). Returns 0, or -1 when out of memory.
+ */
+int mxg_dns_set_share(struct mxg_dns *dns, const char *path);
+
+/* mxg_dns_shared_hits: answers taken from the shared file so far. */
+unsigned long mxg_dns_shared_hits(const struct mxg_dns *dns);
+
+/* The shared file itself (mxg_dns_share.c), for mxg_dns.c. */
+struct mxg_dns_share;
+
+/* mxg_dns_share_new: for the file at path. NULL: out of memory. */
+struct mxg_dns_share *mxg_dns_share_new(
+    const char *path, const struct mxg_log *log);
+
+/* mxg_dns_share_free: close and release. Accepts NULL. */
+void mxg_dns_share_free(struct mxg_dns_share *sh);
+
+/*
+ * mxg_dns_share_get: fill a (name and type set, no records) from the
+ * file. Returns the seconds left to live (> 0) or -1 (none, expired,
+ * another name in the slot, unusable file).
+ */
+long mxg_dns_share_get(
+    struct mxg_dns_share *sh, struct mxg_dns_ans *a, unsigned max_ttl);
+
+/* mxg_dns_share_put: store a finished answer a for ttl seconds. */
+void mxg_dns_share_put(
+    struct mxg_dns_share *sh, const struct mxg_dns_ans *a, unsigned ttl);
+
 /* Monotonic time helpers shared by the lookup code. */
 void mxg_dns_now(struct timespec *ts);
 void mxg_dns_add_ms(struct timespec *ts, long ms);

@@ -154,6 +154,9 @@ mxg_lookup_new_conf(
 	if ((lk->dns = mxg_dns_new(&dc, log, &err)) == NULL)
 		goto fail;
 	lk->timeout_ms = mxg_dns_timeout_ms(lk->dns);
+	if (conf->share_path != NULL &&
+	    mxg_dns_set_share(lk->dns, conf->share_path) != 0)
+		goto fail;
 	if ((lk->spf = mxg_spf_new(lk->dns, log)) == NULL)
 		goto fail;
 	if ((lk->geo = mxg_geoip_new(conf->geoip_db, log)) == NULL)
@@ -297,6 +300,12 @@ mxg_lookup_free(struct mxg_lookup *lk)
 	for (i = 0; i < MAX_LOGGED; i++)
 		free(lk->logged[i]);
 	free(lk);
+}
+
+int
+mxg_lookup_share(struct mxg_lookup *lk, const char *path)
+{
+	return mxg_dns_set_share(lk->dns, path);
 }
 
 struct mxg_dns *

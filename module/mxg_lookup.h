@@ -37,10 +37,11 @@ struct mxg_lookup;
 
 /* Settings; zero/NULL members take defaults (see mxg_dns_conf). */
 struct mxg_lookup_conf {
-	const char *servers;  /* "addr:port,[v6]:port"; NULL resolv.conf */
-	long timeout_ms;      /* whole request; default 5000 */
-	const char *geoip_db; /* .mmdb path; NULL: GeoIP undecided */
-	size_t cache_entries; /* default 4096 */
+	const char *servers;    /* "addr:port,[v6]:port"; NULL resolv.conf */
+	long timeout_ms;        /* whole request; default 5000 */
+	const char *geoip_db;   /* .mmdb path; NULL: GeoIP undecided */
+	size_t cache_entries;   /* default 4096 */
+	const char *share_path; /* shared answer file; NULL: none */
 };
 
 /*
@@ -141,6 +142,14 @@ void mxg_lookup_req_process(
     struct mxg_lookup_req *r, const struct pollfd *fds, int nfds);
 int mxg_lookup_req_done(struct mxg_lookup_req *r);
 void mxg_lookup_req_wait(struct mxg_lookup_req *r);
+
+/*
+ * mxg_lookup_share: keep answers also in the tdb file at path, shared by
+ * every process of the host (see mxg_dns_set_share), so a new Exim child
+ * does not ask again what a sibling has just learned. The engine would
+ * pass e.g. its tdb store path + ".dns". Returns 0, -1 out of memory.
+ */
+int mxg_lookup_share(struct mxg_lookup *lk, const char *path);
 
 /* mxg_lookup_dns: the resolver, shared by the SPF layer and tests. */
 struct mxg_dns *mxg_lookup_dns(struct mxg_lookup *lk);

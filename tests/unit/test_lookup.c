@@ -31,6 +31,8 @@ static const char zones[] =
     "host-record=10.2.0.192.rbl1.test,127.0.0.2\n"
     "host-record=10.2.0.192.rbl2.test,127.0.0.4\n"
     "host-record=20.2.0.192.rbl1.test,127.0.0.2\n"
+    "host-record=30.2.0.192.rbl1.test,127.0.0.2\n"
+    "host-record=30.2.0.192.short2.test,127.0.0.9,1\n"
     "host-record=10.2.0.192.rbl3.test,127.0.0.5\n"
     "host-record=10.2.0.192.rbl4.test,127.0.0.6\n"
     "host-record=short.2.0.192.rbl1.test,127.0.0.9,1\n"
@@ -578,6 +580,7 @@ START_TEST(fork_child_gets_own_channel)
 {
 	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
 	struct mxg_lookup *lk = provider(servers, 1000);
+	char share[600];
 	struct mxg_eval ev;
 	struct mxg_request req;
 	struct mxg_ip ans;
@@ -587,6 +590,9 @@ START_TEST(fork_child_gets_own_channel)
 	pid_t pid;
 	int st = -1, bad = 0;
 
+	/* the shared file, opened in the parent, reopened in the child */
+	snprintf(share, sizeof(share), "%s/fork-share.tdb", srv.dir);
+	ck_assert_int_eq(mxg_lookup_share(lk, share), 0);
 	request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
 	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
 	inflight = mxg_dns_start(mxg_lookup_dns(lk), "y.slow.test", MXG_DNS_A);
@@ -615,8 +621,10 @@ START_TEST(fork_child_gets_own_channel)
 	    "child failed: status %d", st);
 	/* the parent's channel is untouched */
 	ck_assert_int_eq(inflight->status, MXG_DNS_PENDING);
+	/* and what the child learned is in the shared file */
 	request(lk, &ev, &req, "192.0.2.11", "", "h", NULL);
 	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 0);
+	ck_assert_uint_eq(mxg_dns_shared_hits(mxg_lookup_dns(lk)), 1);
 	mxg_dns_release(inflight);
 	mxg_lookup_free(lk);
 }
@@ -720,6 +728,95 @@ START_TEST(two_sessions_one_slow)
 }
 END_TEST
 
+/* A provider in another process (a new Exim child) finds what we learned. */
+static int
+sibling(struct mxg_lookup *parent, const char *share, const char *ip,
+    const char *zone, int want, unsigned long want_shared)
+{
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	const char *why = NULL;
+	unsigned long sent, shared;
+	pid_t pid;
+	int st = -1, bad = 0;
+
+	if ((pid = fork()) == 0) {
+		/* as the engine does in a child: a new provider */
+		mxg_lookup_free(parent);
+		conf.servers = servers;
+		conf.timeout_ms = 2000;
+		conf.share_path = share;
+		if ((lk = mxg_lookup_new_conf(&conf, NULL)) == NULL)
+			_exit(9);
+		memset(&ev, 0, sizeof(ev));
+		memset(&req, 0, sizeof(req));
+		ev.req = &req;
+		mxg_ip_parse(ip, &ev.ip);
+		mxg_lookup_begin(lk, &ev);
+		bad |= mxg_lookup_ops()->dnsrbl(lk, zone, &ans, &why) != want;
+		mxg_dns_stats(mxg_lookup_dns(lk), &sent, NULL);
+		shared = mxg_dns_shared_hits(mxg_lookup_dns(lk));
+		bad |= (shared != want_shared) << 1;
+		bad |= (sent != 1 - want_shared) << 2;
+		mxg_lookup_free(lk);
+		_exit(bad);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+START_TEST(cache_shared_across_processes)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct timespec ts = { 1, 200000000L };
+	const char *why = NULL;
+	char share[600];
+
+	snprintf(share, sizeof(share), "%s/dns-share.tdb", srv.dir);
+	conf.servers = servers;
+	conf.timeout_ms = 2000;
+	conf.share_path = share;
+	lk = mxg_lookup_new_conf(&conf, NULL);
+	ck_assert_ptr_nonnull(lk);
+	request(lk, &ev, &req, "192.0.2.30", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	request(lk, &ev, &req, "192.0.2.31", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 0);
+	request(lk, &ev, &req, "192.0.2.30", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "short2.test", &ans, &why), 1);
+
+	/* listed, and the negative answer: from the file, no query */
+	ck_assert_int_eq(
+	    sibling(lk, share, "192.0.2.30", "rbl1.test", 1, 1), 0);
+	ck_assert_int_eq(
+	    sibling(lk, share, "192.0.2.31", "rbl1.test", 0, 1), 0);
+	/* a 1 s answer is gone from the file after 1.2 s: asked again */
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(
+	    sibling(lk, share, "192.0.2.30", "short2.test", 1, 0), 0);
+
+	request(lk, &ev, &req, "192.0.2.97", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "marker3.test", &ans, &why), 0);
+	ck_assert_int_eq(
+	    mxg_dnstest_await(&srv, "query[A] 97.2.0.192.marker3.test"), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] 30.2.0.192.rbl1.test"), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] 31.2.0.192.rbl1.test"), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_count(&srv, "query[A] 30.2.0.192.short2.test"), 2);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -791,6 +888,7 @@ suite(void)
 	tcase_add_test(tc, fork_child_gets_own_channel);
 	tcase_add_test(tc, v6_resolver);
 	tcase_add_test(tc, two_sessions_one_slow);
+	tcase_add_test(tc, cache_shared_across_processes);
 	suite_add_tcase(s, tc);
 	return s;
 }
