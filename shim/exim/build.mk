@@ -15,6 +15,15 @@ $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS): \
 # Exim's header is not ours to warn about: -isystem.
 $(EXIM_GLUE_OBJS): CPPFLAGS += -isystem $(EXIM_INC)
 
+# For Exim builds with LOCAL_SCAN_SOURCE=shim/exim/mxgrey_local_scan.c:
+# the shim's core and the engine in one static archive.
+EXIM_A		= shim/exim/libmxgrey_exim.a
+PROGRAMS	+= $(EXIM_A)
+$(EXIM_A): $(EXIM_CORE_OBJS) $(MODULE_OBJS)
+	rm -f $@
+	ar rcs $@ $(EXIM_CORE_OBJS) $(MODULE_OBJS)
+CLEAN_EXTRA	+= $(EXIM_A)
+
 ifneq ($(wildcard $(EXIM_INC)/local_scan.h),)
 PROGRAMS	+= $(EXIM_SO)
 INSTALL_EXTRA	+= ; $(INSTALL) -d $(DESTDIR)$(libdir)/mxgrey && \
