@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,17 @@
 
 #define DEFAULT_RULES  MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
 #define DEFAULT_LISTEN "inet:127.0.0.1:10023"
+
+/* postgrey's spellings, so that its command lines carry over. */
+enum { OPT_INET = 256, OPT_UNIX };
+static const struct option postgrey_opts[] = {
+	{ "inet", required_argument, NULL, OPT_INET },
+	{ "unix", required_argument, NULL, OPT_UNIX },
+	{ "user", required_argument, NULL, 'u' },
+	{ "pidfile", required_argument, NULL, 'P' },
+	{ "socketmode", required_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
 
 static void
 usage(void)
@@ -57,7 +69,7 @@ main(int argc, char *argv[])
 	           *listen[MXG_POLICY_LISTEN_MAX], *why;
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
-	char host_name[256], err[512];
+	char host_name[256], err[512], spec[MXG_POLICY_LISTEN_MAX][300];
 	size_t nlisten = 0, i;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
@@ -68,7 +80,8 @@ main(int argc, char *argv[])
 	srv.max_conns = 1024;
 	srv.idle = 3600;
 	srv.log = &lg;
-	while ((ch = getopt(argc, argv, "a:c:DH:f:l:m:n:P:s:Tt:u:Vv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:DH:f:l:m:n:P:s:Tt:u:Vv",
+	            postgrey_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (strcmp(optarg, "defer") == 0)
@@ -119,6 +132,15 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			srv.idle = (int)number(optarg, 0, INT_MAX, 10);
+			break;
+		case OPT_INET:
+		case OPT_UNIX:
+			if (nlisten == MXG_POLICY_LISTEN_MAX)
+				usage();
+			snprintf(spec[nlisten], sizeof(spec[nlisten]), "%s:%s",
+			    ch == OPT_INET ? "inet" : "unix", optarg);
+			listen[nlisten] = spec[nlisten];
+			nlisten++;
 			break;
 		case 'u':
 			user = optarg;

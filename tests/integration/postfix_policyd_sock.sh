@@ -30,12 +30,14 @@ user=
 [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && user="-u nobody"
 [ -n "$user" ] && chown nobody "$T"
 # shellcheck disable=SC2086
-"$BIN" -D -a code -l "inet:127.0.0.1:$PP" -l "unix:$(pwd)/$T/policy.sock" \
-    -m 0666 -f "$T/rules.conf" -s "$T/store.tdb" -P "$T/policyd.pid" \
+# the unix socket through postgrey's option spellings
+"$BIN" -D -a code -l "inet:127.0.0.1:$PP" --unix="$(pwd)/$T/policy.sock" \
+    --socketmode=0666 -f "$T/rules.conf" -s "$T/store.tdb" -P "$T/policyd.pid" \
     $user >"$T/policyd.log" 2>&1 &
 PD_PID=$!
 wait_port "$PP" 10 || fail "did not listen"
 [ -S "$T/policy.sock" ] || fail "no unix socket"
+[ "$(stat -c %a "$T/policy.sock")" = 666 ] || fail "socket mode"
 if [ -n "$user" ]; then
 	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$PD_PID/status")
 	[ "$uid" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)" ] ||
