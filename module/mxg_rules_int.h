@@ -263,6 +263,27 @@ struct mxg_ruleset {
 int mxg_rules_list_match(const struct mxg_rlist *l, const char *s,
     const struct mxg_ip *ip, int domainexact);
 
+/* ---- scalar values (mxg_rules_value.c) -------------------------------- */
+
+/* mxg_rules_duration: "90", "90s", "10m", "1h30m", "1w": seconds, or -1. */
+long mxg_rules_duration(const char *s);
+
+/* mxg_rules_number: decimal s <= max into *out; 0, or -1 if malformed. */
+int mxg_rules_number(const char *s, unsigned long max, unsigned long *out);
+
+/*
+ * mxg_rules_ipprefix: "addr", "addr/n" or "v4addr/dotted.mask" into *ip
+ * and *prefix (the family's full length without one); 0 or -1.
+ */
+int mxg_rules_ipprefix(const char *s, struct mxg_ip *ip, int *prefix);
+
+/*
+ * mxg_rules_timefield: one crontab field ("*", "n", "n-m", "*\/s", lists)
+ * with values in [lo, hi] into a bit set; 0 or -1.
+ */
+int mxg_rules_timefield(
+    const char *s, int lo, int hi, unsigned long long *bits);
+
 /* mxg_rules_re_check: NULL if re is safe to compile, else why not. */
 const char *mxg_rules_re_check(const char *re, int extended);
 

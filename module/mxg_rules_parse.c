@@ -16,8 +16,7 @@
 #include "mxgrey.h"
 #include "mxg_rules_int.h"
 
-#define MAX_RULES_FILE (16 * 1024 * 1024)
-#define MAX_ERRORS     100
+#define MAX_ERRORS 100
 
 struct parser {
 	struct mxg_lexer lx;
@@ -207,82 +206,13 @@ isstr(const struct parser *p)
 
 /* ---- scalar values -------------------------------------------------- */
 
-/* "90", "10m", "1h30m", "2d", "1w": seconds; -1 if malformed */
-static long
-duration(const char *s)
-{
-	long total = 0, n, mult;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		n = 0;
-		while (*s >= '0' && *s <= '9') {
-			if (n > (LONG_MAX - 9) / 10)
-				return -1;
-			n = n * 10 + (*s++ - '0');
-		}
-		switch (*s) {
-		case '\0':
-			mult = 1;
-			break;
-		case 's':
-			mult = 1;
-			s++;
-			break;
-		case 'm':
-			mult = 60;
-			s++;
-			break;
-		case 'h':
-			mult = 3600;
-			s++;
-			break;
-		case 'd':
-			mult = 86400;
-			s++;
-			break;
-		case 'w':
-			mult = 7 * 86400;
-			s++;
-			break;
-		default:
-			return -1;
-		}
-		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
-			return -1;
-		total += n * mult;
-	}
-	return total;
-}
-
-static int
-number(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long n = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (n > (max - (unsigned long)(*s - '0')) / 10)
-			return -1;
-		n = n * 10 + (unsigned long)(*s - '0');
-	}
-	*out = n;
-	return 0;
-}
-
 static long
 want_duration(struct parser *p, const char *what)
 {
 	char showbuf[80];
 	long d;
 
-	if (!isstr(p) || (d = duration(p->tok.text)) < 0) {
+	if (!isstr(p) || (d = mxg_rules_duration(p->tok.text)) < 0) {
 		perr(p, &p->tok,
 		    "%s: expected a duration (90, 90s, 10m, 2h, 1d, 1w), got "
 		    "'%s'",
@@ -307,59 +237,6 @@ want_string(struct parser *p, const char *what)
 	s = sdup(p, p->tok.text, p->tok.len);
 	next(p);
 	return s;
-}
-
-/* "a.b.c.d", "a.b.c.d/n", "a.b.c.d/m.m.m.m", "v6", "v6/n" */
-static int
-ipprefix(const char *s, struct mxg_ip *ip, int *prefix)
-{
-	char buf[MXG_IP_STRLEN * 2];
-	const char *slash;
-	struct mxg_ip mask;
-	unsigned long n;
-	size_t len, i;
-	int bits, b;
-
-	slash = strchr(s, '/');
-	len = slash ? (size_t)(slash - s) : strlen(s);
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (mxg_ip_parse(buf, ip) != 0)
-		return -1;
-	bits = ip->family == 6 ? 128 : 32;
-	if (slash == NULL) {
-		*prefix = bits;
-		return 0;
-	}
-	if (number(slash + 1, 128, &n) == 0) {
-		if ((int)n > bits) {
-			/* a v4-mapped v6 prefix */
-			if (ip->family == 4 && strchr(buf, ':') != NULL &&
-			    n >= 96 && n <= 128)
-				n -= 96;
-			else
-				return -1;
-		}
-		*prefix = (int)n;
-		return 0;
-	}
-	if (ip->family != 4 || mxg_ip_parse(slash + 1, &mask) != 0 ||
-	    mask.family != 4)
-		return -1;
-	for (bits = 0, i = 0; i < 4; i++)
-		for (b = 7; b >= 0; b--) {
-			if (!((mask.a[i] >> b) & 1))
-				goto done;
-			bits++;
-		}
-done:
-	for (n = (unsigned long)bits; n < 32; n++)
-		if ((mask.a[n / 8] >> (7 - n % 8)) & 1)
-			return -1; /* not contiguous */
-	*prefix = bits;
-	return 0;
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -428,7 +305,8 @@ listitem(struct parser *p, struct mxg_rlist *l, int substr)
 	size_t len;
 
 	if (l->type == MXG_L_ADDR) {
-		if (!isstr(p) || ipprefix(t->text, &ip, &prefix) != 0) {
+		if (!isstr(p) ||
+		    mxg_rules_ipprefix(t->text, &ip, &prefix) != 0) {
 			perr(p, t,
 			    "expected an IP address or network "
 			    "(192.0.2.0/24, 2001:db8::/32), got '%s'",
@@ -626,7 +504,8 @@ d_dnsrbl(struct parser *p)
 	}
 	r->zone = sdup(p, p->tok.text, p->tok.len);
 	next(p);
-	if (!isstr(p) || ipprefix(p->tok.text, &r->answer, &r->prefix) != 0 ||
+	if (!isstr(p) ||
+	    mxg_rules_ipprefix(p->tok.text, &r->answer, &r->prefix) != 0 ||
 	    r->answer.family != 4) {
 		perr(p, &p->tok,
 		    "dnsrbl: expected an IPv4 answer (127.0.0.2 or "
@@ -731,7 +610,7 @@ d_resolver(struct parser *p)
 			else {
 				memcpy(buf, p->tok.text, n - 2);
 				buf[n - 2] = '\0';
-				d = duration(buf);
+				d = mxg_rules_duration(buf);
 				if (strchr(buf, 's') || strchr(buf, 'm') ||
 				    strchr(buf, 'h') || strchr(buf, 'd') ||
 				    strchr(buf, 'w'))
@@ -795,7 +674,8 @@ d_subnet(struct parser *p, int six)
 	s = p->tok.text;
 	if (isstr(p) && *s == '/')
 		s++;
-	if (!isstr(p) || number(s, 1000, &n) != 0 || n > (six ? 128u : 32u)) {
+	if (!isstr(p) || mxg_rules_number(s, 1000, &n) != 0 ||
+	    n > (six ? 128u : 32u)) {
 		perr(p, &p->tok, "%s: expected /0 to /%d, got '%s'",
 		    six ? "subnetmatch6" : "subnetmatch", six ? 128 : 32,
 		    SHOW(&p->tok));
@@ -815,48 +695,6 @@ isnetwork(int kind)
 {
 	return kind == KW_DNSRBL_REF || kind == KW_SPF || kind == KW_GEOIP ||
 	    kind == KW_S25R || kind == KW_NORDNS || kind == KW_DOMAIN;
-}
-
-/* crontab field: * | N | N-M | */ /* S | lists */
-static int
-timefield(const char *s, int lo, int hi, unsigned long long *bits)
-{
-	unsigned long a, b, step;
-	char buf[64];
-	char *tok, *save, *slash, *dash;
-	int v;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	*bits = 0;
-	for (tok = strtok_r(buf, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		step = 1;
-		if ((slash = strchr(tok, '/')) != NULL) {
-			*slash = '\0';
-			if (number(slash + 1, 60, &step) != 0 || step == 0)
-				return -1;
-		}
-		if (strcmp(tok, "*") == 0) {
-			a = (unsigned long)lo;
-			b = (unsigned long)hi;
-		} else if ((dash = strchr(tok, '-')) != NULL) {
-			*dash = '\0';
-			if (number(tok, 60, &a) != 0 ||
-			    number(dash + 1, 60, &b) != 0)
-				return -1;
-		} else {
-			if (number(tok, 60, &a) != 0)
-				return -1;
-			b = slash ? (unsigned long)hi : a;
-		}
-		if ((int)a < lo || (int)b > hi || a > b)
-			return -1;
-		for (v = (int)a; v <= (int)b; v += (int)step)
-			*bits |= 1ULL << v;
-	}
-	return *bits ? 0 : -1;
 }
 
 static struct mxg_timespec *
@@ -884,13 +722,15 @@ timespec(struct parser *p)
 		if (strtok_r(NULL, " \t", &save) != NULL)
 			goto bad;
 		for (i = 0; i < 5; i++)
-			if (timefield(f[i], lo[i], hi[i], &bits[i]) != 0)
+			if (mxg_rules_timefield(f[i], lo[i], hi[i], &bits[i]) !=
+			    0)
 				goto bad;
 		next(p);
 	} else {
 		for (i = 0; i < 5; i++) {
 			if (p->tok.type != MXG_T_WORD ||
-			    timefield(p->tok.text, lo[i], hi[i], &bits[i]) != 0)
+			    mxg_rules_timefield(
+			        p->tok.text, lo[i], hi[i], &bits[i]) != 0)
 				goto bad;
 			next(p);
 		}
@@ -987,7 +827,7 @@ comparison(struct parser *p, struct mxg_clause *c, int sizes)
 		if (mult != 1)
 			buf[len - 1] = '\0';
 	}
-	if (number(buf, ULONG_MAX / mult, &n) != 0) {
+	if (mxg_rules_number(buf, ULONG_MAX / mult, &n) != 0) {
 		perr(p, &p->tok, "expected a number, got '%s'", SHOW(&p->tok));
 		return -1;
 	}
@@ -1248,7 +1088,8 @@ value(struct parser *p, int kind, struct mxg_rule *r)
 		r->nolog = 1;
 		return 0;
 	case KW_CODE:
-		if (!isstr(p) || number(p->tok.text, 999, &n) != 0 || n < 200) {
+		if (!isstr(p) || mxg_rules_number(p->tok.text, 999, &n) != 0 ||
+		    n < 200) {
 			perr(p, &p->tok,
 			    "code: expected an SMTP code (451, 550), got '%s'",
 			    SHOW(&p->tok));
@@ -1496,7 +1337,8 @@ statement(struct parser *p)
 			break;
 		if (isword(p, "hashsize")) {
 			next(p);
-			if (!isstr(p) || number(p->tok.text, 1UL << 30, &n) ||
+			if (!isstr(p) ||
+			    mxg_rules_number(p->tok.text, 1UL << 30, &n) ||
 			    n == 0) {
 				perr(p, &p->tok,
 				    "hashsize: expected a number, got '%s'",
@@ -1605,41 +1447,6 @@ zones(struct parser *p, struct mxg_stage_rules *st)
 		}
 }
 
-/* mxg_rules_free: see mxg_rules.h. */
-void
-mxg_rules_free(struct mxg_ruleset *rs)
-{
-	struct mxg_rlist *l;
-	size_t i;
-
-	if (rs == NULL)
-		return;
-	for (l = rs->lists; l != NULL; l = l->next) {
-		mxg_cidr_free(l->cidr);
-		mxg_strset_free(l->exact);
-		mxg_strset_free(l->domains);
-		for (i = 0; i < l->nre; i++)
-			regfree(&l->re[i]);
-		free(l->re);
-		free(l->subs);
-	}
-	for (i = 0; i < rs->nregexes; i++)
-		regfree(rs->regexes[i]);
-	if (rs->s25r_ready)
-		for (i = 0; i < MXG_S25R_N; i++)
-			regfree(&rs->s25r[i]);
-	free(rs->regexes);
-	for (i = 0; i < 2; i++)
-		free(rs->st[i].rules);
-	free(rs->rbls);
-	free(rs->macros);
-	free(rs->resolvers);
-	for (i = 0; i < rs->nallocs; i++)
-		free(rs->allocs[i]);
-	free(rs->allocs);
-	free(rs);
-}
-
 /*
  * mxg_rules_parse: see mxg_rules.h. The buffer is tokenized in place
  * (copies of token texts); nothing of buf is kept.
@@ -1699,92 +1506,4 @@ mxg_rules_parse(const char *name, const char *buf, size_t len,
 		return NULL;
 	}
 	return rs;
-}
-
-/* mxg_rules_load: see mxg_rules.h. Reads at most 16 MiB. */
-struct mxg_ruleset *
-mxg_rules_load(const char *path, const struct mxg_log *log, int *err)
-{
-	struct mxg_ruleset *rs;
-	char *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		mxg_log(log, MXG_LOG_ERR, "%s: cannot open: %s", path,
-		    strerror(errno));
-		*err = MXG_EIO;
-		return NULL;
-	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > MAX_RULES_FILE + 1)
-				cap = MAX_RULES_FILE + 1;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				*err = MXG_ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			mxg_log(log, MXG_LOG_ERR, "%s: cannot read: %s", path,
-			    strerror(errno));
-			*err = MXG_EIO;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > MAX_RULES_FILE) {
-			mxg_log(log, MXG_LOG_ERR, "%s: larger than %d bytes",
-			    path, MAX_RULES_FILE);
-			*err = MXG_EIO;
-			goto fail;
-		}
-	}
-	close(fd);
-	rs = mxg_rules_parse(path, buf, len, log, err);
-	free(buf);
-	return rs;
-fail:
-	close(fd);
-	free(buf);
-	return NULL;
-}
-
-/* mxg_rules_config: see mxg_rules.h. */
-const struct mxg_config *
-mxg_rules_config(const struct mxg_ruleset *rs)
-{
-	return &rs->cf;
-}
-
-/* mxg_rules_has_stage: see mxg_rules.h. */
-int
-mxg_rules_has_stage(const struct mxg_ruleset *rs, enum mxg_stage stage)
-{
-	return rs->st[stage == MXG_STAGE_DATA].nrules > 0;
-}
-
-/* mxg_rules_needs: see mxg_rules.h. */
-unsigned
-mxg_rules_needs(const struct mxg_ruleset *rs, enum mxg_stage stage)
-{
-	return rs->st[stage == MXG_STAGE_DATA].needs;
-}
-
-/* mxg_rules_dnsrbl_zones: see mxg_rules.h. */
-const char *const *
-mxg_rules_dnsrbl_zones(
-    const struct mxg_ruleset *rs, enum mxg_stage stage, size_t *n)
-{
-	const struct mxg_stage_rules *st = &rs->st[stage == MXG_STAGE_DATA];
-
-	*n = st->nzones;
-	return st->zones;
 }
