@@ -104,7 +104,8 @@ ctl() {
 }
 
 # exim_config [EXTRA_ARGS]: the main config; $1 is extra dlfunc
-# arguments, $EXIM_EXTRA extra main options, $EXIM_ACLS extra ACLs.
+# arguments, $EXIM_EXTRA extra main options, $EXIM_ACLS extra ACLs,
+# $EXIM_RCPT_EXTRA statements at the top of the RCPT ACL.
 exim_config() {
 	cat >"$CONF" <<EOF
 exim_user = $XUSER
@@ -132,6 +133,7 @@ begin acl
 acl_rcpt:
   require domains = +local_domains
   accept hosts = :
+$EXIM_RCPT_EXTRA
   warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}$1}
   warn condition = \${if match{\$acl_m_grey}{\N^accept\N}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
