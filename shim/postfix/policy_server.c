@@ -165,6 +165,10 @@ conn_input(struct mxg_policy_server *srv, struct conn *c, int readable)
 		}
 		c->inlen = (size_t)n;
 		c->last = time(NULL);
+		/* A short read drained the socket: poll says when there is
+		   more, no need for a read that fails with EAGAIN. */
+		if ((size_t)n < sizeof(c->in))
+			readable = 0;
 	}
 }
 
