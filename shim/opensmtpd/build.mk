@@ -34,3 +34,5 @@ INTEGRATION	+= tests/integration/opensmtpd_greylist.sh \
 # Fuzz target on the line parser and state machine (tests/fuzz/build.mk).
 FUZZ_TARGETS	+= fuzz_smtpd_line
 FUZZ_OBJS_fuzz_smtpd_line = $(SMTPD_CORE)
+tests/unit/test_smtpd_proto.t tests/unit/test_smtpd_filter.t \
+tests/fuzz/fuzz_smtpd_line.o: $(wildcard $(srcdir)/shim/opensmtpd/*.h)
