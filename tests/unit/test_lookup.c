@@ -255,7 +255,7 @@ START_TEST(spf_dns_timeout_is_temperror)
 	ck_assert_ptr_nonnull(why);
 	ck_assert_ptr_nonnull(strstr(why, "x.slow.test"));
 	ck_assert_int_ge(ms, 900);
-	ck_assert_int_lt(ms, 1500);
+	ck_assert_int_lt(ms, 1400); /* c-ares alone: 1.5 s */
 	mxg_lookup_free(lk);
 }
 END_TEST
@@ -346,7 +346,7 @@ START_TEST(silent_resolver)
 	long ms;
 
 	snprintf(s, sizeof(s), "127.0.0.1:%d", srv.silent_port);
-	lk = provider(s, 800);
+	lk = provider(s, 1000);
 	request(lk, &ev, &req, "192.0.2.10", "a@pass.spf.test", "h", NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), -1);
@@ -355,9 +355,12 @@ START_TEST(silent_resolver)
 	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), -1);
 	ms = since(&t0);
 	printf("three lookups on a silent resolver: %ld ms\n", ms);
-	/* one deadline for the whole request */
-	ck_assert_int_ge(ms, 700);
-	ck_assert_int_lt(ms, 1200);
+	/*
+	 * One deadline for the whole request: 1 s, not 3 s (one after
+	 * the other), nor c-ares' own 1.5 s (two tries) per lookup.
+	 */
+	ck_assert_int_ge(ms, 900);
+	ck_assert_int_lt(ms, 1400);
 	mxg_lookup_free(lk);
 }
 END_TEST
