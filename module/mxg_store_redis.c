@@ -11,7 +11,8 @@
  *
  * Connection: opened lazily on first use in each process (getpid check,
  * so a handle opened before fork is never shared), AUTH and SELECT
- * pipelined with the first command. Every connect and every reply is
+ * (when the URL asks for them) in one round trip before the first
+ * command. Every connect and every reply is
  * bounded by the URL's timeout (SO_RCVTIMEO/SO_SNDTIMEO); a timeout or an
  * I/O error drops the connection and the next connect waits out a
  * backoff (100 ms doubling to 2 s), during which calls fail at once with
@@ -288,7 +289,10 @@ idle_ok(struct redis_store *s)
 	return poll(&pfd, 1, 0) == 0;
 }
 
-/* Write the queued commands, read n handshake replies and one more. */
+/*
+ * Write what is queued; read the n handshake replies, or (n == 0) the
+ * one reply into *out.
+ */
 static int
 exchange(struct redis_store *s, int n, redisReply **out, int *err)
 {
@@ -298,16 +302,14 @@ exchange(struct redis_store *s, int n, redisReply **out, int *err)
 
 	quiet_begin(&q);
 	*err = 0;
-	if (n > 0)
-		rc = read_handshake(s, n, err);
-	if (rc == MXG_OK) {
-		s->handshake = 0;
-		if (redisGetReply(s->ctx, &v) == REDIS_OK)
-			*out = v;
-		else {
-			*err = errno;
-			rc = MXG_EIO;
-		}
+	if (n > 0) {
+		if ((rc = read_handshake(s, n, err)) == MXG_OK)
+			s->handshake = 0;
+	} else if (redisGetReply(s->ctx, &v) == REDIS_OK)
+		*out = v;
+	else {
+		*err = errno;
+		rc = MXG_EIO;
 	}
 	quiet_end(&q);
 	return rc;
@@ -335,11 +337,21 @@ command(struct redis_store *s, int argc, const char **argv, const size_t *lens,
 			if ((rc = ready(s)) != MXG_OK)
 				return rc;
 		}
-		n = s->handshake ? append_handshake(s) : 0;
+		/*
+		 * AUTH and SELECT go first, on their own: behind a failed
+		 * SELECT a pipelined command would run in database 0.
+		 */
+		if (s->handshake && (n = append_handshake(s)) > 0 &&
+		    (rc = exchange(s, n, NULL, &err)) != MXG_OK) {
+			if (rc == MXG_ESTORE)
+				return rc;
+			io_cause(s, err, cause, sizeof(cause));
+			return down(s, cause);
+		}
 		if (redisAppendCommandArgv(s->ctx, argc, argv, lens) !=
 		    REDIS_OK)
 			return down(s, "out of memory");
-		rc = exchange(s, n, out, &err);
+		rc = exchange(s, 0, out, &err);
 		if (rc == MXG_OK || rc == MXG_ESTORE)
 			return rc;
 		if (attempt == 0 && !s->fresh && s->ctx->err == REDIS_ERR_EOF) {

@@ -1061,6 +1061,15 @@ START_TEST(auth)
 	ck_assert_int_eq(nerr, 0);
 	mxg_store_close(s);
 
+	/* a database the server does not have */
+	log_reset();
+	snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d/99", sv.port);
+	s = open_store(url);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, now, &r), MXG_ESTORE);
+	ck_assert_msg(
+	    strstr(logbuf, "cannot select db 99") != NULL, "%s", logbuf);
+	mxg_store_close(s);
+
 	/* it went to db 3 */
 	c = raw(&sv);
 	freeReplyObject(redisCommand(c, "AUTH s3cret"));
