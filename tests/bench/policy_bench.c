@@ -203,10 +203,11 @@ main(int argc, char *argv[])
 	}
 	qsort(all, (size_t)total, sizeof(double), cmp);
 	printf("clients=%d requests=%ld seconds=%.3f req/s=%.0f "
-	       "p50_us=%.0f p99_us=%.0f max_us=%.0f greylisted=%ld "
-	       "accepted=%ld other=%ld\n",
+	       "p50_us=%.0f p90_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f "
+	       "greylisted=%ld accepted=%ld other=%ld\n",
 	    nc, total, el, (double)total / el, all[total / 2] * 1e6,
-	    all[(total * 99) / 100] * 1e6, all[total - 1] * 1e6, g, a, o);
+	    all[(total * 90) / 100] * 1e6, all[(total * 99) / 100] * 1e6,
+	    all[(total * 999) / 1000] * 1e6, all[total - 1] * 1e6, g, a, o);
 	return 0;
 usage:
 	fprintf(stderr,
