@@ -10,17 +10,17 @@
  * generation is one counter key, prefix + "Mgen" (INCR).
  *
  * Connection: opened lazily on first use in each process (getpid check,
- * so a handle opened before fork is never shared), AUTH and SELECT
- * (when the URL asks for them) in one round trip before the first
- * command. Every connect and every reply is
- * bounded by the URL's timeout (SO_RCVTIMEO/SO_SNDTIMEO); a timeout or an
- * I/O error drops the connection and the next connect waits out a
- * backoff (100 ms doubling to 2 s), during which calls fail at once with
- * MXG_ESTORE. A connection the server closed while idle (restart, idle
- * timeout) is seen before use (poll) and replaced at once. SIGPIPE is
- * blocked around the I/O, never handled. Failures are logged once per cause and process;
- * the recovery is logged too. Host names are resolved by getaddrinfo(),
- * which the timeout does not bound: use an address or /etc/hosts.
+ * so a handle opened before fork is never shared); AUTH and SELECT, when
+ * the URL asks for them, in one round trip of their own before the first
+ * command. The connect and every reply are bounded by the URL's timeout
+ * (SO_RCVTIMEO/SO_SNDTIMEO); a timeout or an I/O error drops the
+ * connection and the next connect waits out a backoff (100 ms doubling
+ * to 2 s), during which calls fail at once with MXG_ESTORE. A connection
+ * the server closed while idle (restart, idle timeout) is seen before use
+ * (poll) and replaced at once. SIGPIPE is blocked around the I/O, never
+ * handled. Failures are logged once per cause and process, and so is the
+ * recovery. Host names are resolved by getaddrinfo(), which the timeout
+ * does not bound: use an address or /etc/hosts.
  */
 #include <sys/types.h>
 #include <sys/time.h>
@@ -55,7 +55,7 @@ struct redis_store {
 	int handshake;    /* AUTH/SELECT not sent yet on ctx */
 	int fresh;        /* ctx made by this call: no retry */
 	int64_t retry_at; /* monotonic ms: no connect before */
-	long backoff;     /* ms; 0: connected or never failed */
+	long backoff;     /* ms; 0: served since the last failure */
 	int failing;      /* an outage is being reported */
 	char cause[256];  /* what was logged last */
 };
@@ -90,6 +90,7 @@ recovered(struct redis_store *s)
 		    "mxgrey: tuple store %s: working again", s->where);
 	s->failing = 0;
 	s->cause[0] = '\0';
+	s->backoff = 0; /* only a served command ends the backoff */
 }
 
 static void
@@ -169,7 +170,6 @@ ready(struct redis_store *s)
 	if (s->url.path[0] == '\0')
 		(void)redisEnableKeepAlive(s->ctx);
 	s->pid = getpid();
-	s->backoff = 0;
 	s->handshake = s->url.has_pass || s->url.db != 0;
 	s->fresh = 1;
 	return MXG_OK;
