@@ -26,6 +26,13 @@ racl blacklist from spam@example.org msg "Go away"
 racl greylist default
 EOC
 PP=$(free_port)
+# and on ::1 when the host has it
+v6= PP6=
+if ip -6 addr show lo 2>/dev/null | grep -q '::1'; then
+	PP6=$(free_port)
+	while [ "$PP6" = "$PP" ]; do PP6=$(free_port); done
+	v6="-l inet:[::1]:$PP6"
+fi
 user=
 [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && user="-u nobody"
 [ -n "$user" ] && chown nobody "$T"
@@ -33,9 +40,10 @@ user=
 # the unix socket through postgrey's option spellings
 "$BIN" -D -a code -l "inet:127.0.0.1:$PP" --unix="$(pwd)/$T/policy.sock" \
     --socketmode=0666 -f "$T/rules.conf" -s "$T/store.tdb" -P "$T/policyd.pid" \
-    $user >"$T/policyd.log" 2>&1 &
+    $user $v6 >"$T/policyd.log" 2>&1 &
 PD_PID=$!
 wait_port "$PP" 10 || fail "did not listen"
+[ -z "$PP6" ] || wait_port "$PP6" 10 || fail "did not listen on ::1"
 [ -S "$T/policy.sock" ] || fail "no unix socket"
 [ "$(stat -c %a "$T/policy.sock")" = 666 ] || fail "socket mode"
 if [ -n "$user" ]; then
@@ -46,7 +54,7 @@ if [ -n "$user" ]; then
 fi
 [ "$(cat "$T/policyd.pid")" = "$PD_PID" ] || fail "pid file"
 
-PORT=$PP SOCK=$T/policy.sock perl -e '
+PORT=$PP PORT6=$PP6 SOCK=$T/policy.sock perl -e '
 use strict; use warnings; use IO::Socket::INET; use IO::Socket::UNIX;
 my $nconn = 100;
 sub req { my ($from, $to) = @_;
@@ -79,6 +87,15 @@ my $u = IO::Socket::UNIX->new(Peer => $ENV{SOCK}) or die "unix: $!";
 $u->syswrite(req("spam\@example.org", "x\@example.net"));
 check(answer($u), qr/^action=550 5\.7\.1/, "unix socket");
 print "ok: unix socket\n";
+if ($ENV{PORT6}) {
+	require IO::Socket::IP;
+	my $six = IO::Socket::IP->new(PeerHost => "::1",
+	    PeerPort => $ENV{PORT6}) or die "::1: $!";
+	$six->syswrite("request=smtpd_access_policy\nclient_address=" .
+	    "2001:db8::1\nsender=spam\@example.org\nrecipient=a\@b\n\n");
+	check(answer($six), qr/^action=550 5\.7\.1/, "::1");
+	print "ok: listening on ::1\n";
+}
 # malformed and over-long requests: answered, connection kept
 my $s = $c[0];
 $s->syswrite("this is not a request\n\n");
