@@ -15,6 +15,7 @@
 #define LOCAL_SCAN
 #include <local_scan.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,7 +62,11 @@ static const struct mxg_host ls_host = {
 static const char *
 var(const char *name)
 {
-	uschar *v = expand_string(US name);
+	char buf[64]; /* expand_string() wants a writable string */
+	uschar *v;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	v = expand_string((uschar *)buf);
 
 	return v == NULL || *v == '\0' ? NULL : (const char *)v;
 }
