@@ -42,12 +42,14 @@ static const char zones[] =
     "txt-record=fail.spf.test,\"v=spf1 ip4:198.51.100.0/24 -all\"\n"
     "txt-record=soft.spf.test,\"v=spf1 ip4:198.51.100.0/24 ~all\"\n"
     "txt-record=neutral.spf.test,\"v=spf1 ?all\"\n"
+    "txt-record=v6.spf.test,\"v=spf1 ip6:2001:db8::/32 a:mail6.good.test -all\"\n"
     "txt-record=incl.spf.test,\"v=spf1 include:pass.spf.test -all\"\n"
     "txt-record=a.spf.test,\"v=spf1 a:host.spf.test/24 -all\"\n"
     "host-record=host.spf.test,192.0.2.200\n"
     "txt-record=bad.spf.test,\"v=spf1 ip4:192.0.2.0/99 -all\"\n"
     "txt-record=slow.spf.test,\"v=spf1 include:x.slow.test -all\"\n"
     "host-record=mail.good.test,192.0.2.10\n"
+    "host-record=mail6.good.test,2001:db8::25\n"
     "txt-record=mx.spf.test,\"v=spf1 mx -all\"\n"
     "mx-host=mx.spf.test,mail.good.test,10\n"
     "ptr-record=11.2.0.192.in-addr.arpa,liar.good.test\n"
@@ -227,6 +229,13 @@ START_TEST(spf_results)
 	ck_assert_int_eq(
 	    spf_of(lk, "192.0.2.10", "a@bad.spf.test", "h", &r, &why), 1);
 	ck_assert_int_eq(r, MXG_SPF_PERMERROR);
+	/* v6 clients: ip6 and a (AAAA) */
+	ck_assert_int_eq(
+	    spf_of(lk, "2001:db8::25", "a@v6.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "2001:db9::25", "a@v6.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_FAIL);
 	/* the null sender is checked as postmaster@HELO */
 	ck_assert_int_eq(
 	    spf_of(lk, "192.0.2.10", "", "pass.spf.test", &r, &why), 1);
@@ -282,6 +291,12 @@ START_TEST(rdns_forward_confirmed)
 	request(lk, &ev, &req, "192.0.2.12", "a@b.test", "h", NULL);
 	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 0);
 	ck_assert_ptr_null(name);
+
+	/* v6: ip6.arpa PTR, AAAA back */
+	request(lk, &ev, &req, "2001:db8::25", "a@b.test", "h", NULL);
+	ck_assert_int_eq(ops->rdns(lk, &name, &conf, &why), 1);
+	ck_assert_str_eq(name, "mail6.good.test");
+	ck_assert_int_eq(conf, 1);
 
 	/* the MTA's name is taken as it is, no query */
 	request(lk, &ev, &req, "192.0.2.12", "a@b.test", "h", "mx.given.test");
