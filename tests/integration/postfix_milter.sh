@@ -12,6 +12,7 @@ T=tests/tmp/postfix_milter
 BIN=shim/milter/mxgrey-milter
 
 command -v swaks >/dev/null || { echo "skip: swaks not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "skip: Postfix's master needs root"; exit 77; }
 [ -x "$BIN" ] || { echo "skip: $BIN not built (no libmilter)"; exit 77; }
 pf_find || { echo "skip: no postfix .deb to unpack"; exit 77; }
 

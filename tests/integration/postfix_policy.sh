@@ -10,6 +10,7 @@ T=tests/tmp/postfix_policy
 BIN=shim/postfix/mxgrey-policyd
 
 command -v swaks >/dev/null || { echo "skip: swaks not installed"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "skip: Postfix's master needs root"; exit 77; }
 [ -x "$BIN" ] || { echo "$BIN not built"; exit 1; }
 pf_find || { echo "skip: no postfix .deb to unpack"; exit 77; }
 
