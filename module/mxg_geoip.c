@@ -109,12 +109,16 @@ refresh(struct mxg_geoip *g)
 	return 0;
 }
 
+/*
+ * key "iso_code" (MaxMind's layout: country, registered_country), or
+ * key alone with sub NULL (ip-location-db's: a top-level country_code).
+ */
 static int
-get_cc(MMDB_entry_s *entry, const char *key, char cc[3])
+get_cc(MMDB_entry_s *entry, const char *key, const char *sub, char cc[3])
 {
 	MMDB_entry_data_s d;
 
-	if (MMDB_get_value(entry, &d, key, "iso_code", NULL) != MMDB_SUCCESS ||
+	if (MMDB_get_value(entry, &d, key, sub, NULL) != MMDB_SUCCESS ||
 	    !d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING ||
 	    d.data_size != 2)
 		return 0;
@@ -160,8 +164,9 @@ mxg_geoip_country(
 	}
 	if (!res.found_entry)
 		return 0;
-	if (get_cc(&res.entry, "country", cc) ||
-	    get_cc(&res.entry, "registered_country", cc))
+	if (get_cc(&res.entry, "country", "iso_code", cc) ||
+	    get_cc(&res.entry, "registered_country", "iso_code", cc) ||
+	    get_cc(&res.entry, "country_code", NULL, cc))
 		return 1;
 	return 0;
 }

@@ -24,7 +24,8 @@ static const char writer[] =
     "        : 'utf8_string' });\n"
     "while (@pairs) {\n"
     "    my ($net, $key, $cc) = splice(@pairs, 0, 3);\n"
-    "    $t->insert_network($net, { $key => { iso_code => $cc } });\n"
+    "    $t->insert_network($net, $key eq 'country_code'\n"
+    "        ? { $key => $cc } : { $key => { iso_code => $cc } });\n"
     "}\n"
     "open(my $fh, '>:raw', $out) or die \"$out: $!\";\n"
     "$t->write_tree($fh);\n"
@@ -72,7 +73,8 @@ setup(void)
 	ck_assert_int_eq(fclose(f), 0);
 	snprintf(cmd, sizeof(cmd),
 	    "perl %s '%s/ALL.mmdb 192.0.2.0/24 country FR 2001:db8::/32 "
-	    "country DE 198.51.100.0/24 registered_country JP;"
+	    "country DE 198.51.100.0/24 registered_country JP "
+	    "203.0.113.128/25 country_code NL;"
 	    "%s/FR.mmdb 192.0.2.0/24 country FR;"
 	    "%s/IT.mmdb 192.0.2.0/24 country IT;"
 	    "%s/ES.mmdb 192.0.2.0/24 country ES'",
@@ -115,6 +117,9 @@ START_TEST(countries_v4_v6)
 	ck_assert_str_eq(cc, "JP");
 	ck_assert_int_eq(country(g, "203.0.113.1", cc), 0);
 	ck_assert_str_eq(cc, "");
+	/* the layout of npm's @ip-location-db/geolite2-country-mmdb */
+	ck_assert_int_eq(country(g, "203.0.113.200", cc), 1);
+	ck_assert_str_eq(cc, "NL");
 	mxg_geoip_free(g);
 }
 END_TEST
