@@ -13,6 +13,7 @@ PD_PID= PG_PID=
 cleanup() {
 	[ -n "$PD_PID" ] && kill "$PD_PID" 2>/dev/null
 	[ -n "$PG_PID" ] && kill "$PG_PID" 2>/dev/null
+	[ -s "$T/pg/pid" ] && kill "$(cat "$T/pg/pid")" 2>/dev/null
 }
 trap cleanup EXIT INT TERM
 rm -rf "$T" && mkdir -p "$T/pg" || exit 1
@@ -34,6 +35,7 @@ if command -v postgrey >/dev/null && id postgrey >/dev/null 2>&1; then
 	chown postgrey "$T/pg"
 	P=$(free_port)
 	postgrey --inet="127.0.0.1:$P" --dbdir="$A/pg" --user=postgrey \
+	    --pidfile="$A/pg/pid" \
 	    --group=postgrey --delay=300 >"$T/postgrey.log" 2>&1 &
 	PG_PID=$!
 	wait_port "$P" 30 || { echo "postgrey did not start"; exit 1; }
