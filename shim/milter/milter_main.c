@@ -24,8 +24,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: mxgrey-milter [-cDVv] [-f rules] [-n name] [-P pidfile] "
-	    "[-p socket]\n\t[-s store] [-u user]\n");
+	    "usage: mxgrey-milter [-cDqrVv] [-d dumpfile] [-f rules] [-n name] "
+	    "[-P pidfile]\n\t[-p socket] [-s store] [-u user]\n");
 	exit(2);
 }
 
@@ -48,6 +48,7 @@ main(int argc, char *argv[])
 	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-milter" };
 	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
 	const char *pidfile = NULL, *sock = NULL, *name = NULL, *path, *why;
+	const char *dumpfile = NULL;
 	const struct mxg_config *cf = NULL;
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
@@ -56,7 +57,7 @@ main(int argc, char *argv[])
 	gid_t gid = (gid_t)-1;
 	int ch, foreground = 0, check = 0, rc, status = 1, mode = -1;
 
-	while ((ch = getopt(argc, argv, "cDf:n:P:p:s:u:Vv")) != -1) {
+	while ((ch = getopt(argc, argv, "cDd:f:n:P:p:qrs:u:Vv")) != -1) {
 		switch (ch) {
 		case 'c':
 			check = 1;
@@ -64,8 +65,14 @@ main(int argc, char *argv[])
 		case 'D':
 			foreground = 1;
 			break;
+		case 'd':
+			dumpfile = optarg; /* milter-greylist's; unused */
+			break;
 		case 'f':
 			rules = optarg;
+			break;
+		case 'q':
+			lg.max_level = MXG_LOG_NOTICE;
 			break;
 		case 'n':
 			name = optarg;
@@ -82,6 +89,7 @@ main(int argc, char *argv[])
 		case 'u':
 			user = optarg;
 			break;
+		case 'r':
 		case 'V':
 			printf("mxgrey-milter %s\n", PACKAGE_VERSION);
 			return 0;
@@ -96,6 +104,11 @@ main(int argc, char *argv[])
 		usage();
 	lg.use_syslog = !foreground && !check;
 	mxg_daemon_log_open(&lg);
+	if (dumpfile != NULL)
+		mxg_daemon_logf(&lg, MXG_LOG_NOTICE,
+		    "-d %s ignored: the store is %s's tdb file, dump it with "
+		    "mxgreyctl dump",
+		    dumpfile, "mxgrey");
 	if (gethostname(host_name, sizeof(host_name)) == -1)
 		snprintf(host_name, sizeof(host_name), "localhost");
 	host_name[sizeof(host_name) - 1] = '\0';
