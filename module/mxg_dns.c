@@ -41,12 +41,14 @@ struct mxg_dns {
 	struct mxg_dns_ans *bucket[NBUCKETS];
 };
 
+/* mxg_dns_now: see mxg_dns.h. */
 void
 mxg_dns_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
+/* mxg_dns_add_ms: see mxg_dns.h. */
 void
 mxg_dns_add_ms(struct timespec *ts, long ms)
 {
@@ -58,6 +60,7 @@ mxg_dns_add_ms(struct timespec *ts, long ms)
 	}
 }
 
+/* mxg_dns_ms_until: see mxg_dns.h. */
 long
 mxg_dns_ms_until(const struct timespec *ts)
 {
@@ -101,6 +104,7 @@ hash(const char *name, int type)
 	return h % NBUCKETS;
 }
 
+/* mxg_dns_status_name: see mxg_dns.h. */
 const char *
 mxg_dns_status_name(enum mxg_dns_status s)
 {
@@ -233,6 +237,7 @@ usable(struct mxg_dns *dns)
 	return channel(dns) == ARES_SUCCESS;
 }
 
+/* mxg_dns_new: see mxg_dns.h. */
 struct mxg_dns *
 mxg_dns_new(
     const struct mxg_dns_conf *conf, const struct mxg_log *log, int *err)
@@ -277,6 +282,7 @@ fail:
 	return NULL;
 }
 
+/* mxg_dns_free: see mxg_dns.h. */
 void
 mxg_dns_free(struct mxg_dns *dns)
 {
@@ -300,12 +306,14 @@ mxg_dns_free(struct mxg_dns *dns)
 	free(dns);
 }
 
+/* mxg_dns_timeout_ms: see mxg_dns.h. */
 long
 mxg_dns_timeout_ms(const struct mxg_dns *dns)
 {
 	return dns->timeout_ms;
 }
 
+/* mxg_dns_set_share: see mxg_dns.h. */
 int
 mxg_dns_set_share(struct mxg_dns *dns, const char *path)
 {
@@ -318,18 +326,21 @@ mxg_dns_set_share(struct mxg_dns *dns, const char *path)
 	return 0;
 }
 
+/* mxg_dns_shared_hits: see mxg_dns.h. */
 unsigned long
 mxg_dns_shared_hits(const struct mxg_dns *dns)
 {
 	return dns->shared;
 }
 
+/* mxg_dns_pending: see mxg_dns.h. */
 unsigned
 mxg_dns_pending(const struct mxg_dns *dns)
 {
 	return dns->pending;
 }
 
+/* mxg_dns_stats: see mxg_dns.h. */
 void
 mxg_dns_stats(
     const struct mxg_dns *dns, unsigned long *sent, unsigned long *hits)
@@ -340,6 +351,7 @@ mxg_dns_stats(
 		*hits = dns->hits;
 }
 
+/* mxg_dns_ref: see mxg_dns.h. */
 struct mxg_dns_ans *
 mxg_dns_ref(struct mxg_dns_ans *a)
 {
@@ -347,6 +359,7 @@ mxg_dns_ref(struct mxg_dns_ans *a)
 	return a;
 }
 
+/* mxg_dns_release: see mxg_dns.h. */
 void
 mxg_dns_release(struct mxg_dns_ans *a)
 {
@@ -623,6 +636,7 @@ answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	mxg_dns_release(a);
 }
 
+/* mxg_dns_start: see mxg_dns.h. */
 struct mxg_dns_ans *
 mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 {
@@ -689,6 +703,7 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 	return a;
 }
 
+/* mxg_dns_fds: see mxg_dns.h. */
 int
 mxg_dns_fds(struct mxg_dns *dns, struct pollfd *fds, int nfds, long max_ms,
     int *timeout_ms)
@@ -738,6 +753,7 @@ mxg_dns_fds(struct mxg_dns *dns, struct pollfd *fds, int nfds, long max_ms,
 	return n;
 }
 
+/* mxg_dns_process: see mxg_dns.h. */
 void
 mxg_dns_process(struct mxg_dns *dns, const struct pollfd *fds, int nfds)
 {
@@ -759,6 +775,7 @@ mxg_dns_process(struct mxg_dns *dns, const struct pollfd *fds, int nfds)
 	ares_process_fd(dns->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
+/* mxg_dns_wait: see mxg_dns.h. */
 int
 mxg_dns_wait(struct mxg_dns *dns, const struct mxg_dns_ans *a,
     const struct timespec *deadline)

@@ -43,6 +43,7 @@ struct mxg_dns_share {
 	int failed; /* open failed in this process: logged, not retried */
 };
 
+/* mxg_dns_share_new: see mxg_dns.h. */
 struct mxg_dns_share *
 mxg_dns_share_new(const char *path, const struct mxg_log *log)
 {
@@ -59,6 +60,7 @@ mxg_dns_share_new(const char *path, const struct mxg_log *log)
 	return sh;
 }
 
+/* mxg_dns_share_free: see mxg_dns.h. */
 void
 mxg_dns_share_free(struct mxg_dns_share *sh)
 {
@@ -144,6 +146,7 @@ get16(const unsigned char *p)
 	return (unsigned)p[0] << 8 | p[1];
 }
 
+/* mxg_dns_share_put: see mxg_dns.h. */
 void
 mxg_dns_share_put(
     struct mxg_dns_share *sh, const struct mxg_dns_ans *a, unsigned ttl)
@@ -259,6 +262,7 @@ bad:
 	return -1;
 }
 
+/* mxg_dns_share_get: see mxg_dns.h. */
 long
 mxg_dns_share_get(
     struct mxg_dns_share *sh, struct mxg_dns_ans *a, unsigned max_ttl)

@@ -29,6 +29,7 @@ struct mxg_geoip {
 	char why[256];
 };
 
+/* mxg_geoip_new: see mxg_lookup.h. */
 struct mxg_geoip *
 mxg_geoip_new(const char *path, const struct mxg_log *log)
 {
@@ -45,6 +46,7 @@ mxg_geoip_new(const char *path, const struct mxg_log *log)
 	return g;
 }
 
+/* mxg_geoip_free: see mxg_lookup.h. */
 void
 mxg_geoip_free(struct mxg_geoip *g)
 {
@@ -128,6 +130,7 @@ get_cc(MMDB_entry_s *entry, const char *key, const char *sub, char cc[3])
 	return 1;
 }
 
+/* mxg_geoip_country: see mxg_lookup.h. */
 int
 mxg_geoip_country(
     struct mxg_geoip *g, const struct mxg_ip *ip, char cc[3], const char **why)

@@ -109,6 +109,7 @@ cured(struct mxg_lookup *lk, const char *key)
 	}
 }
 
+/* mxg_lookup_reverse: see mxg_lookup.h. */
 int
 mxg_lookup_reverse(
     const struct mxg_ip *ip, const char *zone, char *buf, size_t size)
@@ -134,6 +135,7 @@ mxg_lookup_reverse(
 	return w < 0 || (size_t)w >= size - n ? -1 : 0;
 }
 
+/* mxg_lookup_new_conf: see mxg_lookup.h. */
 struct mxg_lookup *
 mxg_lookup_new_conf(
     const struct mxg_lookup_conf *conf, const struct mxg_log *log)
@@ -167,6 +169,7 @@ fail:
 	return NULL;
 }
 
+/* mxg_lookup_new: see mxg_lookup.h. */
 struct mxg_lookup *
 mxg_lookup_new(const struct mxg_config *cf, const struct mxg_log *log)
 {
@@ -251,18 +254,21 @@ req_begin(struct mxg_lookup_req *r, const struct mxg_eval *ev)
 	mxg_dns_add_ms(&r->deadline, r->lk->timeout_ms);
 }
 
+/* mxg_lookup_begin: see mxg_lookup.h. */
 void
 mxg_lookup_begin(struct mxg_lookup *lk, const struct mxg_eval *ev)
 {
 	req_begin(&lk->cur, ev);
 }
 
+/* mxg_lookup_end: see mxg_lookup.h. */
 void
 mxg_lookup_end(struct mxg_lookup *lk)
 {
 	req_end(&lk->cur);
 }
 
+/* mxg_lookup_req_new: see mxg_lookup.h. */
 struct mxg_lookup_req *
 mxg_lookup_req_new(struct mxg_lookup *lk, const struct mxg_eval *ev)
 {
@@ -275,6 +281,7 @@ mxg_lookup_req_new(struct mxg_lookup *lk, const struct mxg_eval *ev)
 	return r;
 }
 
+/* mxg_lookup_req_free: see mxg_lookup.h. */
 void
 mxg_lookup_req_free(struct mxg_lookup_req *r)
 {
@@ -285,6 +292,7 @@ mxg_lookup_req_free(struct mxg_lookup_req *r)
 	free(r);
 }
 
+/* mxg_lookup_free: see mxg_lookup.h. */
 void
 mxg_lookup_free(struct mxg_lookup *lk)
 {
@@ -302,12 +310,14 @@ mxg_lookup_free(struct mxg_lookup *lk)
 	free(lk);
 }
 
+/* mxg_lookup_share: see mxg_lookup.h. */
 int
 mxg_lookup_share(struct mxg_lookup *lk, const char *path)
 {
 	return mxg_dns_set_share(lk->dns, path);
 }
 
+/* mxg_lookup_dns: see mxg_lookup.h. */
 struct mxg_dns *
 mxg_lookup_dns(struct mxg_lookup *lk)
 {
@@ -577,6 +587,7 @@ req_wait(struct mxg_lookup_req *r)
 	}
 }
 
+/* mxg_lookup_prefetch: see mxg_lookup.h. */
 void
 mxg_lookup_prefetch(
     struct mxg_lookup *lk, const char *const *zones, size_t n, unsigned needs)
@@ -584,12 +595,14 @@ mxg_lookup_prefetch(
 	req_prefetch(&lk->cur, zones, n, needs);
 }
 
+/* mxg_lookup_done: see mxg_lookup.h. */
 int
 mxg_lookup_done(struct mxg_lookup *lk)
 {
 	return req_done(&lk->cur);
 }
 
+/* mxg_lookup_fds: see mxg_lookup.h. */
 int
 mxg_lookup_fds(
     struct mxg_lookup *lk, struct pollfd *fds, int nfds, int *timeout_ms)
@@ -597,18 +610,21 @@ mxg_lookup_fds(
 	return req_fds(&lk->cur, fds, nfds, timeout_ms);
 }
 
+/* mxg_lookup_process: see mxg_lookup.h. */
 void
 mxg_lookup_process(struct mxg_lookup *lk, const struct pollfd *fds, int nfds)
 {
 	req_process(&lk->cur, fds, nfds);
 }
 
+/* mxg_lookup_wait: see mxg_lookup.h. */
 void
 mxg_lookup_wait(struct mxg_lookup *lk)
 {
 	req_wait(&lk->cur);
 }
 
+/* mxg_lookup_req_prefetch: see mxg_lookup.h. */
 void
 mxg_lookup_req_prefetch(struct mxg_lookup_req *r, const char *const *zones,
     size_t n, unsigned needs)
@@ -616,12 +632,14 @@ mxg_lookup_req_prefetch(struct mxg_lookup_req *r, const char *const *zones,
 	req_prefetch(r, zones, n, needs);
 }
 
+/* mxg_lookup_req_done: see mxg_lookup.h. */
 int
 mxg_lookup_req_done(struct mxg_lookup_req *r)
 {
 	return req_done(r);
 }
 
+/* mxg_lookup_req_fds: see mxg_lookup.h. */
 int
 mxg_lookup_req_fds(
     struct mxg_lookup_req *r, struct pollfd *fds, int nfds, int *timeout_ms)
@@ -629,6 +647,7 @@ mxg_lookup_req_fds(
 	return req_fds(r, fds, nfds, timeout_ms);
 }
 
+/* mxg_lookup_req_process: see mxg_lookup.h. */
 void
 mxg_lookup_req_process(
     struct mxg_lookup_req *r, const struct pollfd *fds, int nfds)
@@ -636,6 +655,7 @@ mxg_lookup_req_process(
 	req_process(r, fds, nfds);
 }
 
+/* mxg_lookup_req_wait: see mxg_lookup.h. */
 void
 mxg_lookup_req_wait(struct mxg_lookup_req *r)
 {
@@ -933,12 +953,14 @@ static const struct mxg_lookup_ops rq_ops = {
 	.rdns = rq_rdns,
 };
 
+/* mxg_lookup_ops: see mxg_lookup.h. */
 const struct mxg_lookup_ops *
 mxg_lookup_ops(void)
 {
 	return &lk_ops;
 }
 
+/* mxg_lookup_req_ops: see mxg_lookup.h. */
 const struct mxg_lookup_ops *
 mxg_lookup_req_ops(void)
 {

@@ -148,6 +148,7 @@ tempfail:
 	return SPF_dns_rr_new_init(layer, domain, type, 0, TRY_AGAIN);
 }
 
+/* mxg_spf_new: see mxg_lookup.h. */
 struct mxg_spf *
 mxg_spf_new(struct mxg_dns *dns, const struct mxg_log *log)
 {
@@ -181,6 +182,7 @@ mxg_spf_new(struct mxg_dns *dns, const struct mxg_log *log)
 	return sp;
 }
 
+/* mxg_spf_free: see mxg_lookup.h. */
 void
 mxg_spf_free(struct mxg_spf *sp)
 {
@@ -213,6 +215,7 @@ map_result(SPF_result_t r)
 	}
 }
 
+/* mxg_spf_check: see mxg_lookup.h. */
 int
 mxg_spf_check(struct mxg_spf *sp, const struct mxg_ip *ip, const char *sender,
     const char *helo, const struct timespec *deadline, int *result,
