@@ -820,6 +820,22 @@ mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed)
 	return rc;
 }
 
+/* mxg_fsck: see mxgrey.h. */
+MXG_EXPORT int
+mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size)
+{
+	int rc;
+
+	if (e == NULL || why == NULL || size == 0)
+		return MXG_EINVAL;
+	why[0] = '\0';
+	if ((rc = store_ready(e)) != MXG_OK)
+		return rc;
+	if (e->store->ops->check == NULL)
+		return MXG_OK;
+	return e->store->ops->check(e->store, repair, why, size);
+}
+
 /* mxg_stats: see mxgrey.h. */
 MXG_EXPORT int
 mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st)

@@ -49,6 +49,13 @@ struct mxg_store_ops {
 	 */
 	int (*iterate)(struct mxg_store *s,
 	    int (*fn)(void *arg, const struct mxg_store_entry *e), void *arg);
+	/*
+	 * check: look for damage (tdb: space leaked by a process killed mid
+	 * write). Returns MXG_OK when clean, MXG_ESTORE when damaged (why
+	 * says how). With repair, damage is rebuilt away first. NULL when
+	 * the backend has nothing to check.
+	 */
+	int (*check)(struct mxg_store *s, int repair, char *why, size_t size);
 	/* put: write one record as given (import-dump, migrate) */
 	int (*put)(struct mxg_store *s, const struct mxg_store_entry *e);
 	/* close: release everything; s is freed */

@@ -22,7 +22,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,29 +115,59 @@ check_perms(struct tdb_store *s)
 	return rc;
 }
 
+/*
+ * Make a new store file atomically: build it under a private name, then
+ * link it into place (EEXIST: another process won the race; fine). A
+ * process killed while creating leaves only its private file behind, never
+ * a torn store.
+ */
+static int
+create_file(struct tdb_store *s)
+{
+	struct tdb_context *tdb;
+	size_t len = strlen(s->path) + 32;
+	char *tmp = malloc(len);
+	int rc = MXG_OK;
+
+	if (tmp == NULL)
+		return MXG_ENOMEM;
+	snprintf(tmp, len, "%s.new.%ld", s->path, (long)getpid());
+	(void)unlink(tmp);
+	tdb = tdb_open(tmp, (int)s->hashsize,
+	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR | O_CREAT | O_EXCL,
+	    0660);
+	if (tdb == NULL) {
+		rc = fail_once(s, "cannot create");
+	} else {
+		tdb_close(tdb);
+		(void)chmod(tmp, 0660);	/* whatever the umask */
+		if (link(tmp, s->path) != 0 && errno != EEXIST)
+			rc = fail_once(s, "cannot create");
+	}
+	(void)unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 /* Open the file now (first use, or after an outage). */
 static int
 attach(struct tdb_store *s)
 {
 	struct stat st;
-	int created, rc;
+	int rc;
 
 	if ((rc = check_perms(s)) != MXG_OK) {
 		s->failing = 1;
 		return rc;
 	}
-	/* O_CREAT only when absent: tdb would overwrite an alien file */
-	created = stat(s->path, &st) != 0;
+	if (stat(s->path, &st) != 0 && errno == ENOENT &&
+	    (rc = create_file(s)) != MXG_OK)
+		return rc;
+	/* never O_CREAT here: tdb would overwrite an alien or torn file */
 	s->tdb = tdb_open(s->path, (int)s->hashsize,
-	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH,
-	    created ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0660);
-	if (s->tdb == NULL && created && errno == EEXIST)	/* a race */
-		s->tdb = tdb_open(s->path, (int)s->hashsize,
-		    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR, 0660);
+	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR, 0660);
 	if (s->tdb == NULL)
 		return fail_once(s, "cannot open");
-	if (created)
-		(void)chmod(s->path, 0660);	/* whatever the umask */
 	s->pid = getpid();
 	if (s->forked != NULL)
 		*s->forked = 1;
@@ -506,6 +538,148 @@ tdb_iterate(struct mxg_store *base,
 	return rc;
 }
 
+/* tdb_check's complaints, kept for the caller. */
+struct fsck {
+	char *why;
+	size_t size;
+	size_t nrec, cap;
+	TDB_DATA *keys, *vals;
+	int oom;
+};
+
+static void
+fsck_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt,
+    ...)
+{
+	struct fsck *f = tdb_get_logging_private(tdb);
+	size_t used;
+	va_list ap;
+
+	if (f == NULL || f->why == NULL || level > TDB_DEBUG_ERROR)
+		return;
+	used = strlen(f->why);
+	if (used + 3 >= f->size)
+		return;
+	if (used > 0)
+		strcat(f->why, "; ");
+	va_start(ap, fmt);
+	vsnprintf(f->why + strlen(f->why), f->size - strlen(f->why), fmt, ap);
+	va_end(ap);
+	f->why[strcspn(f->why, "\n")] = '\0';
+}
+
+static void
+quiet_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt,
+    ...)
+{
+	(void)tdb;
+	(void)level;
+	(void)fmt;
+}
+
+static int
+fsck_copy(struct tdb_context *tdb, TDB_DATA key, TDB_DATA val, void *arg)
+{
+	struct fsck *f = arg;
+
+	(void)tdb;
+	if (f->nrec == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 1024;
+		TDB_DATA *k = realloc(f->keys, cap * sizeof(*k));
+		TDB_DATA *v = k ? realloc(f->vals, cap * sizeof(*v)) : NULL;
+
+		if (k != NULL)
+			f->keys = k;
+		if (v == NULL) {
+			f->oom = 1;
+			return 1;
+		}
+		f->vals = v;
+		f->cap = cap;
+	}
+	f->keys[f->nrec].dptr = malloc(key.dsize);
+	f->vals[f->nrec].dptr = malloc(val.dsize ? val.dsize : 1);
+	if (f->keys[f->nrec].dptr == NULL || f->vals[f->nrec].dptr == NULL) {
+		free(f->keys[f->nrec].dptr);
+		free(f->vals[f->nrec].dptr);
+		f->oom = 1;
+		return 1;
+	}
+	memcpy(f->keys[f->nrec].dptr, key.dptr, key.dsize);
+	f->keys[f->nrec].dsize = key.dsize;
+	memcpy(f->vals[f->nrec].dptr, val.dptr, val.dsize);
+	f->vals[f->nrec].dsize = val.dsize;
+	f->nrec++;
+	return 0;
+}
+
+/*
+ * Rebuild in place inside one transaction: copy every record out, wipe
+ * the file (leaked and dead space become one free block), store them
+ * back. Deciders wait at most for the commit; a crash mid-repair is
+ * rolled back by tdb's recovery area. Holds every record in memory.
+ */
+static int
+rebuild(struct tdb_store *s, struct fsck *f)
+{
+	int rc = MXG_OK;
+
+	if (tdb_transaction_start(s->tdb) != 0)
+		return MXG_ESTORE;
+	if (tdb_traverse_read(s->tdb, fsck_copy, f) < 0 || f->oom ||
+	    tdb_wipe_all(s->tdb) != 0)
+		rc = f->oom ? MXG_ENOMEM : MXG_ESTORE;
+	for (size_t i = 0; rc == MXG_OK && i < f->nrec; i++)
+		if (tdb_store(s->tdb, f->keys[i], f->vals[i], TDB_INSERT) != 0)
+			rc = MXG_ESTORE;
+	if (rc == MXG_OK && tdb_transaction_commit(s->tdb) != 0)
+		rc = MXG_ESTORE;
+	if (rc != MXG_OK)
+		(void)tdb_transaction_cancel(s->tdb);
+	for (size_t i = 0; i < f->nrec; i++) {
+		free(f->keys[i].dptr);
+		free(f->vals[i].dptr);
+	}
+	free(f->keys);
+	free(f->vals);
+	return rc;
+}
+
+static int
+tdb_fsck(struct mxg_store *base, int repair, char *why, size_t size)
+{
+	struct tdb_store *s = (struct tdb_store *)base;
+	struct tdb_logging_context lc = { fsck_log, NULL };
+	struct tdb_context *t;
+	struct fsck f;
+	int rc;
+
+	if ((rc = ready(s)) != MXG_OK)
+		return rc;
+	memset(&f, 0, sizeof(f));
+	f.why = why;
+	f.size = size;
+	if (size > 0)
+		why[0] = '\0';
+	/* hear tdb_check's reasons for the length of the check */
+	lc.log_private = &f;
+	t = s->tdb;
+	tdb_set_logging_function(t, &lc);
+	rc = tdb_check(t, NULL, NULL) == 0 ? MXG_OK : MXG_ESTORE;
+	if (rc != MXG_OK && repair) {
+		f.why = NULL;
+		if ((rc = rebuild(s, &f)) == MXG_OK) {
+			f.why = why;
+			rc = tdb_check(t, NULL, NULL) == 0 ? MXG_OK
+							   : MXG_ESTORE;
+		}
+	}
+	lc.log_fn = quiet_log;
+	lc.log_private = NULL;
+	tdb_set_logging_function(t, &lc);
+	return rc;
+}
+
 static int
 tdb_put(struct mxg_store *base, const struct mxg_store_entry *e)
 {
@@ -547,6 +721,7 @@ static const struct mxg_store_ops tdb_ops = {
 	.generation = tdb_generation,
 	.bump = tdb_bump,
 	.iterate = tdb_iterate,
+	.check = tdb_fsck,
 	.put = tdb_put,
 	.close = tdb_close_store,
 };

@@ -230,6 +230,16 @@ int mxg_dump(struct mxg_engine *e, time_t now,
  */
 int mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed);
 
+/*
+ * mxg_fsck: check the store for damage (with tdb: space leaked by a
+ * process killed in the middle of a write, which costs only room). With
+ * repair nonzero, rebuild it in place first (one tdb transaction: MTAs
+ * wait for its commit; it holds every record in memory). Returns MXG_OK
+ * when the store is (now) clean, MXG_ESTORE with why (size bytes) saying
+ * what is wrong.
+ */
+int mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size);
+
 /* mxg_stats: count the store's records. */
 int mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st);
 

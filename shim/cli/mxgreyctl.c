@@ -52,6 +52,7 @@ usage(void)
 	    "  dump [--now EPOCH]\n"
 	    "  purge [--now EPOCH]\n"
 	    "  stats [--now EPOCH]\n"
+	    "  fsck [--repair]\n"
 	    "  reload\n");
 	exit(2);
 }
@@ -244,6 +245,31 @@ cmd_store(struct ctl *c, const char *cmd, int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_fsck(struct ctl *c, int argc, char **argv)
+{
+	struct mxg_engine *e = NULL;
+	char why[1024];
+	int repair = 0, rc;
+
+	if (argc == 2 && strcmp(argv[1], "--repair") == 0)
+		repair = 1;
+	else if (argc != 1)
+		usage();
+	if (open_engine(c, &e) != MXG_OK) {
+		mxg_close(e);
+		return 2;
+	}
+	rc = mxg_fsck(e, repair, why, sizeof(why));
+	mxg_close(e);
+	if (rc == MXG_OK) {
+		printf("store: clean%s\n", repair ? " (repaired if needed)" : "");
+		return 0;
+	}
+	printf("store: damaged: %s\n", why[0] ? why : mxg_strerror(rc));
+	return repair ? 2 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,6 +308,8 @@ main(int argc, char **argv)
 		return cmd_check(&c, argc, argv, 0);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_check(&c, argc, argv, 1);
+	if (strcmp(cmd, "fsck") == 0)
+		return cmd_fsck(&c, argc, argv);
 	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "purge") == 0 ||
 	    strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0)
 		return cmd_store(&c, cmd, argc, argv);

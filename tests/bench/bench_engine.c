@@ -5,6 +5,7 @@
  *
  *   bench_engine engine RULES STORE TUPLES DECISIONS PROCS
  *   bench_engine rawtdb STORE TUPLES DECISIONS PROCS
+ *   bench_engine rawtxn STORE TUPLES DECISIONS PROCS  (a transaction each)
  *   bench_engine policy HOST PORT TUPLES DECISIONS
  *   bench_engine fill RULES STORE COUNT          (COUNT distinct tuples)
  *   bench_engine stall RULES STORE TUPLES SECONDS (worst decision latency
@@ -97,6 +98,8 @@ raw_parse(TDB_DATA k, TDB_DATA d, void *arg)
 	return 0;
 }
 
+static int raw_txn;	/* rawtxn mode: one transaction per decision */
+
 static long
 run_raw(struct tdb_context *tdb, long tuples, long n, int worker)
 {
@@ -113,6 +116,18 @@ run_raw(struct tdb_context *tdb, long tuples, long n, int worker)
 		len = snprintf((char *)key, sizeof(key), "%s/%s/%s", ip, from,
 		    rcpt);
 		k.dsize = (size_t)len;
+		if (raw_txn) {
+			if (tdb_transaction_start(tdb) != 0) {
+				bad++;
+				continue;
+			}
+			(void)tdb_parse_record(tdb, k, raw_parse, val);
+			val[4]++;
+			if (tdb_store(tdb, k, d, TDB_REPLACE) != 0 ||
+			    tdb_transaction_commit(tdb) != 0)
+				bad++;
+			continue;
+		}
 		if (tdb_chainlock(tdb, k) != 0) {
 			bad++;
 			continue;
@@ -246,6 +261,16 @@ main(int argc, char **argv)
 		engine_worker(&a, tuples, tuples, 0);
 		printf("engine procs=%d tuples=%ld rate=%.0f/s\n", procs,
 		    tuples, fan_out(procs, n, engine_worker, &a, tuples));
+		return 0;
+	}
+	if (strcmp(argv[1], "rawtxn") == 0 && argc == 6) {
+		long tuples = atol(argv[3]), n = atol(argv[4]);
+		int procs = atoi(argv[5]);
+
+		raw_txn = 1;
+		raw_worker(argv[2], tuples, tuples, 0);
+		printf("rawtxn procs=%d tuples=%ld rate=%.0f/s\n", procs,
+		    tuples, fan_out(procs, n, raw_worker, argv[2], tuples));
 		return 0;
 	}
 	if (strcmp(argv[1], "rawtdb") == 0 && argc == 6) {

@@ -1,0 +1,12 @@
+# Reliability: crash safety of the store (SIGKILL mid-update). The quick
+# run is part of `make check-unit`; `make reliability` runs the long one.
+RELIABILITY	= tests/reliability/crash_kill
+CHECK_SCRIPTS	+= tests/reliability/crash_quick.sh
+CLEAN_EXTRA	+= $(RELIABILITY)
+check-unit: $(RELIABILITY)
+
+tests/reliability/crash_kill: tests/reliability/crash_kill.c $(LIBMXGREY_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
+
+reliability: build $(RELIABILITY)
+	sh $(srcdir)/tests/reliability/run.sh
