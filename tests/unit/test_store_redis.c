@@ -1018,6 +1018,55 @@ START_TEST(outage)
 }
 END_TEST
 
+/*
+ * A server that never completes the handshake: a listening socket with a
+ * full backlog (Linux then drops the SYNs), so connect() hangs; the
+ * connect timeout must end it.
+ */
+START_TEST(connect_timeout)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct mxg_store *s;
+	struct mxg_tuple t;
+	struct mxg_grey_result r;
+	struct timespec t0;
+	char url[128];
+	int lfd, cfd[4];
+	double ms;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	for (int i = 0; i < 4; i++) { /* fill the backlog */
+		cfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(cfd[i], 0);
+		(void)connect(cfd[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(50000);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d?timeout=100ms",
+	    ntohs(sin.sin_port));
+	s = open_store(url);
+	tuple(&t, "192.0.2.1", "a@example.org", "b@example.net");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(s->ops->decide(s, &t, &P, time(NULL), &r), MXG_ESTORE);
+	ms = ms_since(&t0);
+	ck_assert_msg(
+	    ms >= 90 && ms < 600, "connect gave up after %.1f ms", ms);
+	ck_assert_msg(strstr(logbuf, "cannot connect: no answer within 100 ms"),
+	    "%s", logbuf);
+	mxg_store_close(s);
+	for (int i = 0; i < 4; i++)
+		close(cfd[i]);
+	close(lfd);
+}
+END_TEST
+
 /* ---- passwords ---- */
 
 START_TEST(auth)
@@ -1352,6 +1401,7 @@ suite(void)
 	tcase_add_test(tc, same_as_tdb);
 	tcase_add_test(tc, hammer);
 	tcase_add_test(tc, outage);
+	tcase_add_test(tc, connect_timeout);
 	tcase_add_test(tc, auth);
 	tcase_add_test(tc, put_iterate);
 	tcase_add_test(tc, iterate_many);
