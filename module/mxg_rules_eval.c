@@ -226,6 +226,19 @@ dnsrbl(struct mxg_eval *ev, const struct mxg_rbl *rbl, const char **why)
 	return 1;
 }
 
+static int
+domainclause(const struct mxg_ruleset *rs, const struct mxg_clause *c,
+    const struct mxg_eval *ev, const char **why)
+{
+	const char *name;
+	int confirmed;
+
+	if (rdns(ev, &name, &confirmed, why) < 0)
+		return -1;
+	return mxg_rules_list_match(
+	    c->u.list, name, NULL, (rs->cf.flags & MXG_CF_DOMAINEXACT) != 0);
+}
+
 /* one clause: 1, 0, or -1 with *why set */
 static int
 clause(const struct mxg_ruleset *rs, const struct mxg_clause *c,
@@ -233,7 +246,7 @@ clause(const struct mxg_ruleset *rs, const struct mxg_clause *c,
 {
 	const struct mxg_request *req = ev->req;
 	const char *name, *v;
-	int confirmed, r;
+	int confirmed;
 	char cc[3];
 	int spf;
 
@@ -267,12 +280,9 @@ clause(const struct mxg_ruleset *rs, const struct mxg_clause *c,
 			break;
 		}
 		/* domain list: the client's rDNS name */
-		/* FALLTHROUGH */
+		return domainclause(rs, c, ev, why);
 	case KW_DOMAIN:
-		if ((r = rdns(ev, &name, &confirmed, why)) < 0)
-			return -1;
-		return mxg_rules_list_match(c->u.list, name, NULL,
-		    (rs->cf.flags & MXG_CF_DOMAINEXACT) != 0);
+		return domainclause(rs, c, ev, why);
 	case KW_AUTH:
 		v = req ? req->auth_id : NULL;
 		if (v == NULL || *v == '\0')
