@@ -185,6 +185,9 @@ main(int argc, char *argv[])
 		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
 		goto fail;
 	}
+	if (geteuid() == 0)
+		mxg_daemon_logf(&lg, MXG_LOG_WARNING,
+		    "running as root: give a user (-u or `user`)");
 	mxg_milter_watch_init();
 	mxg_daemon_logf(&lg, MXG_LOG_NOTICE, "mxgrey-milter %s ready on %s",
 	    PACKAGE_VERSION, sock);

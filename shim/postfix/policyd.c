@@ -221,6 +221,9 @@ main(int argc, char *argv[])
 		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
 		goto fail;
 	}
+	if (geteuid() == 0)
+		mxg_daemon_logf(&lg, MXG_LOG_WARNING,
+		    "running as root: give a user (-u or `user`)");
 	mxg_daemon_logf(
 	    &lg, MXG_LOG_NOTICE, "mxgrey-policyd %s ready", PACKAGE_VERSION);
 	if (mxg_policy_serve(&srv) == 0)
