@@ -31,6 +31,7 @@ struct mxg_dns {
 	long timeout_ms;
 	size_t max_entries;
 	size_t nentries;
+	time_t last_sweep; /* monotonic second of the last full sweep */
 	unsigned neg_ttl;
 	unsigned max_ttl;
 	unsigned pending;
@@ -177,6 +178,33 @@ sweep(struct mxg_dns *dns, const struct timespec *now)
 				ans_free(a);
 			} else
 				pp = &a->next;
+		}
+	}
+}
+
+/*
+ * The cache is full: a full sweep of expired entries at most once a
+ * second; else drop one finished, unreferenced entry of bucket h (the
+ * one the new entry goes to), so a full cache of live answers still
+ * takes new ones at O(chain) cost.
+ */
+static void
+make_room(struct mxg_dns *dns, unsigned h, const struct timespec *now)
+{
+	struct mxg_dns_ans **pp, *a;
+
+	if (now->tv_sec != dns->last_sweep) {
+		dns->last_sweep = now->tv_sec;
+		sweep(dns, now);
+		if (dns->nentries < dns->max_entries)
+			return;
+	}
+	for (pp = &dns->bucket[h]; (a = *pp) != NULL; pp = &a->next) {
+		if (a->refs == 0 && a->status != MXG_DNS_PENDING) {
+			*pp = a->next;
+			dns->nentries--;
+			ans_free(a);
+			return;
 		}
 	}
 }
@@ -680,7 +708,7 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 	a->name = key;
 	a->status = MXG_DNS_PENDING;
 	if (dns->nentries >= dns->max_entries)
-		sweep(dns, &now);
+		make_room(dns, h, &now);
 	if (dns->nentries < dns->max_entries) {
 		a->next = dns->bucket[h];
 		dns->bucket[h] = a;

@@ -841,6 +841,43 @@ START_TEST(cache_shared_across_processes)
 }
 END_TEST
 
+/* A cache far smaller than the traffic keeps answering right. */
+START_TEST(small_cache_under_pressure)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	const char *why = NULL;
+	char ip[32];
+	int i, round;
+
+	conf.servers = servers;
+	conf.timeout_ms = 2000;
+	conf.cache_entries = 4;
+	lk = mxg_lookup_new_conf(&conf, NULL);
+	ck_assert_ptr_nonnull(lk);
+	for (round = 0; round < 2; round++) {
+		for (i = 40; i < 60; i++) {
+			snprintf(ip, sizeof(ip), "192.0.2.%d", i);
+			request(lk, &ev, &req, ip, "", "h", NULL);
+			ck_assert_int_eq(
+			    ops->dnsrbl(lk, "rbl1.test", &ans, &why), 0);
+			/* twice in a request: the memo, not the cache */
+			ck_assert_int_eq(
+			    ops->dnsrbl(lk, "rbl1.test", &ans, &why), 0);
+			request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
+			ck_assert_int_eq(
+			    ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+			ck_assert_str_eq(ipstr(&ans), "127.0.0.2");
+		}
+	}
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -913,6 +950,7 @@ suite(void)
 	tcase_add_test(tc, v6_resolver);
 	tcase_add_test(tc, two_sessions_one_slow);
 	tcase_add_test(tc, cache_shared_across_processes);
+	tcase_add_test(tc, small_cache_under_pressure);
 	suite_add_tcase(s, tc);
 	return s;
 }
