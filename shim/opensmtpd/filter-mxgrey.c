@@ -90,6 +90,25 @@ check(void *ctx, struct smtpd_query *q)
 	smtpd_filter_done(q, err, &v);
 }
 
+/* End of DATA, for dacl rules: the blocking call too, for now. */
+static void
+check_data(void *ctx, struct smtpd_query *q)
+{
+	struct filter_main *fm = ctx;
+	struct mxg_verdict v;
+	int err;
+
+	if (fm->engine != NULL)
+		err = mxg_check_data(fm->engine, &q->req, &q->msg, &v);
+	else {
+		memset(&v, 0, sizeof(v));
+		v.action = MXG_ACCEPT;
+		v.code = 250;
+		err = MXG_OK;
+	}
+	smtpd_filter_done(q, err, &v);
+}
+
 static void
 on_line(void *ctx, char *line, size_t len)
 {
@@ -109,7 +128,12 @@ on_hup(void *ctx)
 		return;
 	}
 	log_line(fm, MXG_LOG_NOTICE, "SIGHUP: reloading rules");
-	(void)mxg_reload(fm->engine);
+	if (mxg_reload(fm->engine) == MXG_OK &&
+	    mxg_has_data_rules(fm->engine) &&
+	    !smtpd_filter_wants_data(fm->filter))
+		log_line(fm, MXG_LOG_WARNING,
+		    "the rules now have dacl rules: restart smtpd so that "
+		    "filter-mxgrey sees messages");
 }
 
 static void
@@ -181,6 +205,7 @@ main(int argc, char *argv[])
 
 	memset(&ops, 0, sizeof(ops));
 	ops.check = check;
+	ops.check_data = check_data;
 	ops.write = write_line;
 	ops.log = log_line;
 	ops.ctx = &fm;
@@ -195,6 +220,12 @@ main(int argc, char *argv[])
 		(void)fprintf(
 		    stderr, "error: cannot start: %s\n", strerror(errno));
 		goto done;
+	}
+	/* messages are asked for at the handshake: only if needed */
+	if (fm.engine != NULL && mxg_has_data_rules(fm.engine)) {
+		smtpd_filter_want_data(fm.filter, 1);
+		log_line(&fm, MXG_LOG_NOTICE,
+		    "dacl rules: messages are checked at end of DATA");
 	}
 	if (pidfile != NULL) {
 		if ((pf = fopen(pidfile, "w")) == NULL) {

@@ -18,6 +18,7 @@ struct smtpd_filter {
 	int subsystems;     /* config|subsystem lines seen */
 	int smtp_in;        /* smtp-in among them */
 	int warned_version; /* unknown version logged once */
+	int want_data;      /* collect messages for dacl rules */
 	size_t pending;
 };
 
@@ -91,6 +92,23 @@ smtpd_filter_ready(const struct smtpd_filter *f)
 	return f->ready;
 }
 
+void
+smtpd_filter_want_data(struct smtpd_filter *f, int on)
+{
+	if (f->ready)
+		say(f, MXG_LOG_WARNING,
+		    "dacl rules appeared after the handshake: restart smtpd "
+		    "to have them applied");
+	else
+		f->want_data = on && f->ops.check_data != NULL;
+}
+
+int
+smtpd_filter_wants_data(const struct smtpd_filter *f)
+{
+	return f->want_data;
+}
+
 static void
 do_register(struct smtpd_filter *f)
 {
@@ -109,6 +127,10 @@ do_register(struct smtpd_filter *f)
 			out(f, line);
 		}
 		out(f, "register|filter|smtp-in|rcpt-to\n");
+		if (f->want_data) {
+			out(f, "register|filter|smtp-in|data-line\n");
+			out(f, "register|filter|smtp-in|commit\n");
+		}
 	}
 	out(f, "register|ready\n");
 	f->ready = 1;
@@ -134,16 +156,6 @@ config(struct smtpd_filter *f, const struct smtpd_msg *m)
 		if (strcmp(m->value, "smtp-in") == 0)
 			f->smtp_in = 1;
 	}
-}
-
-/* A new transaction: forget the previous one's envelope. */
-static void
-tx_clear(struct smtpd_session *s)
-{
-	s->msgid[0] = '\0';
-	s->have_sender = 0;
-	s->sender[0] = '\0';
-	s->rcpts = 0;
 }
 
 static void
@@ -182,10 +194,13 @@ tx_addr(struct smtpd_filter *f, const struct smtpd_msg *m,
 		    (unsigned long long)s->id, m->event);
 		return;
 	}
-	if (!mail)
-		return;
 	if (strcmp(result, "ok") != 0)
 		return;
+	if (!mail) {
+		if (f->want_data && smtpd_session_add_rcpt(s, addr) == -1)
+			say(f, MXG_LOG_ERR, "out of memory for a recipient");
+		return;
+	}
 	smtpd_session_set(s->msgid, sizeof(s->msgid), msgid);
 	if (strlen(addr) >= sizeof(s->sender)) {
 		say(f, MXG_LOG_WARNING, "session %016llx: sender too long",
@@ -223,14 +238,14 @@ report(struct smtpd_filter *f, const struct smtpd_msg *m, char *params)
 	} else if (strcmp(m->event, "link-tls") == 0)
 		s->tls = 1;
 	else if (strcmp(m->event, "tx-begin") == 0) {
-		tx_clear(s);
+		smtpd_session_tx_reset(s);
 		smtpd_session_set(s->msgid, sizeof(s->msgid), params);
 	} else if (strcmp(m->event, "tx-mail") == 0)
 		tx_addr(f, m, s, params, 1);
 	else if (strcmp(m->event, "tx-rcpt") == 0)
 		tx_addr(f, m, s, params, 0);
 	else if (strcmp(m->event, "tx-reset") == 0)
-		tx_clear(s);
+		smtpd_session_tx_reset(s);
 	else
 		say(f, MXG_LOG_DEBUG, "report event %s ignored", m->event);
 }
@@ -255,25 +270,21 @@ reject(struct smtpd_filter *f, const struct smtpd_msg *m, const char *reply)
 		out(f, line);
 }
 
-static void
-rcpt_to(struct smtpd_filter *f, const struct smtpd_msg *m, const char *param)
+/*
+ * A query for request m of session s (NULL: unknown), filled from what
+ * the session's reports told; NULL (and answered 451) when out of memory.
+ */
+static struct smtpd_query *
+query(struct smtpd_filter *f, const struct smtpd_msg *m,
+    const struct smtpd_session *s)
 {
-	struct smtpd_session *s;
 	struct smtpd_query *q;
 	struct mxg_request *r;
 
-	s = smtpd_session_find(f->sessions, m->session);
-	if (s != NULL && s->local) {
-		say(f, MXG_LOG_DEBUG,
-		    "session %016llx: local session, not greylisted",
-		    (unsigned long long)m->session);
-		proceed(f, m);
-		return;
-	}
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		say(f, MXG_LOG_ERR, "out of memory for a query");
 		reject(f, m, "451 4.3.0 Temporary failure, try again later");
-		return;
+		return NULL;
 	}
 	q->filter = f;
 	q->session = m->session;
@@ -281,56 +292,157 @@ rcpt_to(struct smtpd_filter *f, const struct smtpd_msg *m, const char *param)
 	q->vmajor = m->vmajor;
 	q->vminor = m->vminor;
 	r = &q->req;
-	if (smtpd_proto_rcpt_addr(param, q->rcpt, sizeof(q->rcpt)) == -1)
-		q->rcpt[0] = '\0'; /* too long: the engine refuses "" */
-	r->rcpt = q->rcpt;
-	if (s != NULL) {
-		s->rcpts++;
-		r->rcpt_count = s->rcpts;
-		if (s->have_addr) {
-			memcpy(q->addr, s->addr, sizeof(q->addr));
-			r->client_addr = q->addr;
-		}
-		if (s->rdns[0] != '\0') {
-			memcpy(q->rdns, s->rdns, sizeof(q->rdns));
-			r->client_name = q->rdns;
-		}
-		if (s->helo[0] != '\0') {
-			memcpy(q->helo, s->helo, sizeof(q->helo));
-			r->helo = q->helo;
-		}
-		if (s->have_sender) {
-			memcpy(q->sender, s->sender, sizeof(q->sender));
-			r->sender = q->sender;
-		}
-		if (s->auth[0] != '\0') {
-			memcpy(q->auth, s->auth, sizeof(q->auth));
-			r->auth_id = q->auth;
-		}
-		if (s->msgid[0] != '\0') {
-			memcpy(q->msgid, s->msgid, sizeof(q->msgid));
-			r->queue_id = q->msgid;
-		}
-		r->tls = s->tls;
-	} else {
-		r->rcpt_count = 1;
-		say(f, MXG_LOG_WARNING,
-		    "session %016llx: rcpt-to for an unknown session",
-		    (unsigned long long)m->session);
-	}
 	/* smtpd's clock stamps the request: decide with it */
 	r->now = (time_t)m->sec;
+	if (s == NULL) {
+		say(f, MXG_LOG_WARNING,
+		    "session %016llx: %s for an unknown session",
+		    (unsigned long long)m->session, m->event);
+		return q;
+	}
+	if (s->have_addr) {
+		memcpy(q->addr, s->addr, sizeof(q->addr));
+		r->client_addr = q->addr;
+	}
+	if (s->rdns[0] != '\0') {
+		memcpy(q->rdns, s->rdns, sizeof(q->rdns));
+		r->client_name = q->rdns;
+	}
+	if (s->helo[0] != '\0') {
+		memcpy(q->helo, s->helo, sizeof(q->helo));
+		r->helo = q->helo;
+	}
+	if (s->have_sender) {
+		memcpy(q->sender, s->sender, sizeof(q->sender));
+		r->sender = q->sender;
+	}
+	if (s->auth[0] != '\0') {
+		memcpy(q->auth, s->auth, sizeof(q->auth));
+		r->auth_id = q->auth;
+	}
+	if (s->msgid[0] != '\0') {
+		memcpy(q->msgid, s->msgid, sizeof(q->msgid));
+		r->queue_id = q->msgid;
+	}
+	r->tls = s->tls;
+	r->rcpt_count = s->rcpts;
+	return q;
+}
+
+static int
+local_session(struct smtpd_filter *f, const struct smtpd_msg *m,
+    const struct smtpd_session *s)
+{
+	if (s == NULL || !s->local)
+		return 0;
+	say(f, MXG_LOG_DEBUG, "session %016llx: local session, not greylisted",
+	    (unsigned long long)m->session);
+	proceed(f, m);
+	return 1;
+}
+
+static void
+rcpt_to(struct smtpd_filter *f, const struct smtpd_msg *m, const char *param)
+{
+	struct smtpd_session *s;
+	struct smtpd_query *q;
+
+	s = smtpd_session_find(f->sessions, m->session);
+	if (local_session(f, m, s))
+		return;
+	if (s != NULL)
+		s->rcpts++;
+	if ((q = query(f, m, s)) == NULL)
+		return;
+	if (s == NULL)
+		q->req.rcpt_count = 1;
+	if (smtpd_proto_rcpt_addr(param, q->rcpt, sizeof(q->rcpt)) == -1)
+		q->rcpt[0] = '\0'; /* too long: the engine refuses "" */
+	q->req.rcpt = q->rcpt;
 	f->pending++;
 	f->ops.check(f->ops.ctx, q);
+}
+
+/* One line of the message: kept for the dacl rules, echoed unchanged. */
+static void
+data_line(struct smtpd_filter *f, const struct smtpd_msg *m, const char *line)
+{
+	struct smtpd_session *s;
+	char head[64], *buf;
+	uint64_t a = m->session, b = m->token;
+	size_t n;
+	int k;
+
+	if ((s = smtpd_session_get(f->sessions, m->session)) == NULL ||
+	    smtpd_session_add_line(s, line) == -1)
+		say(f, MXG_LOG_ERR, "out of memory for a message line");
+	if (m->vmajor == 0 && m->vminor < 5) {
+		a = m->token;
+		b = m->session;
+	}
+	n = strlen(line);
+	if ((buf = malloc(sizeof(head) + n + 1)) == NULL) {
+		say(f, MXG_LOG_ERR, "out of memory: data line lost");
+		return;
+	}
+	k = snprintf(buf, sizeof(head), "filter-dataline|%016llx|%016llx|",
+	    (unsigned long long)a, (unsigned long long)b);
+	memcpy(buf + k, line, n);
+	buf[k + n] = '\n';
+	f->ops.write(f->ops.ctx, buf, (size_t)k + n + 1);
+	free(buf);
+}
+
+/* End of DATA: the message goes to the dacl rules. */
+static void
+commit(struct smtpd_filter *f, const struct smtpd_msg *m)
+{
+	struct smtpd_session *s;
+	struct smtpd_query *q;
+
+	s = smtpd_session_find(f->sessions, m->session);
+	if (local_session(f, m, s))
+		return;
+	if ((q = query(f, m, s)) == NULL)
+		return;
+	q->data = 1;
+	if (s != NULL) {
+		/* the query takes the message over */
+		q->ok_rcpts = s->ok_rcpts;
+		q->msg.rcpts = (const char *const *)s->ok_rcpts;
+		q->msg.nrcpts = s->nok_rcpts;
+		q->hdr = s->hdr;
+		q->body = s->body;
+		q->msg.size = s->msgsize;
+		q->msg.body_len = s->bodylen;
+		s->ok_rcpts = NULL;
+		s->nok_rcpts = 0;
+		s->hdr = s->body = NULL;
+		s->hdrlen = s->bodylen = s->msgsize = 0;
+		s->in_body = 0;
+	}
+	q->msg.headers = q->hdr != NULL ? q->hdr : "";
+	q->msg.body = q->body != NULL ? q->body : "";
+	f->pending++;
+	f->ops.check_data(f->ops.ctx, q);
 }
 
 static void
 filter(struct smtpd_filter *f, const struct smtpd_msg *m, const char *params)
 {
-	if (strcmp(m->subsystem, "smtp-in") == 0 &&
-	    strcmp(m->event, "rcpt-to") == 0) {
-		rcpt_to(f, m, params);
-		return;
+	if (strcmp(m->subsystem, "smtp-in") == 0) {
+		if (strcmp(m->event, "rcpt-to") == 0) {
+			rcpt_to(f, m, params);
+			return;
+		}
+		if (f->want_data && strcmp(m->event, "data-line") == 0) {
+			data_line(f, m, params);
+			return;
+		}
+		if (f->want_data && strcmp(m->event, "commit") == 0) {
+			commit(f, m);
+			return;
+		}
 	}
 	/* never leave a request unanswered: smtpd would wait forever */
 	say(f, MXG_LOG_WARNING, "unexpected filter phase %s|%s: proceed",
@@ -460,14 +572,33 @@ smtpd_filter_done(struct smtpd_query *q, int err, const struct mxg_verdict *v)
 		    q->vminor, q->session, q->token, reply);
 	}
 	out(f, line);
-	say(f, MXG_LOG_INFO,
-	    "session %016llx: %s addr=%s from=<%s> to=<%s> code=%d "
-	    "reason=%s rule=%u remaining=%ld err=%d",
-	    (unsigned long long)q->session, action_name(v->action),
-	    q->req.client_addr != NULL ? q->req.client_addr : "?",
-	    q->req.sender != NULL ? q->req.sender : "", q->rcpt,
-	    code != 0 ? code : 250, reason_name(v->reason), v->rule_line,
-	    v->remaining, err);
+	if (q->data)
+		say(f, MXG_LOG_INFO,
+		    "session %016llx: %s end of data addr=%s from=<%s> "
+		    "rcpts=%zu size=%zu code=%d reason=%s rule=%u err=%d",
+		    (unsigned long long)q->session, action_name(v->action),
+		    q->req.client_addr != NULL ? q->req.client_addr : "?",
+		    q->req.sender != NULL ? q->req.sender : "", q->msg.nrcpts,
+		    q->msg.size, code != 0 ? code : 250, reason_name(v->reason),
+		    v->rule_line, err);
+	else
+		say(f, MXG_LOG_INFO,
+		    "session %016llx: %s addr=%s from=<%s> to=<%s> code=%d "
+		    "reason=%s rule=%u remaining=%ld err=%d",
+		    (unsigned long long)q->session, action_name(v->action),
+		    q->req.client_addr != NULL ? q->req.client_addr : "?",
+		    q->req.sender != NULL ? q->req.sender : "", q->rcpt,
+		    code != 0 ? code : 250, reason_name(v->reason),
+		    v->rule_line, v->remaining, err);
 	f->pending--;
+	if (q->ok_rcpts != NULL) {
+		size_t i;
+
+		for (i = 0; i < q->msg.nrcpts; i++)
+			free(q->ok_rcpts[i]);
+		free(q->ok_rcpts);
+	}
+	free(q->hdr);
+	free(q->body);
 	free(q);
 }

@@ -38,6 +38,12 @@ struct smtpd_query {
 	char msgid[17];
 	char sender[SMTPD_MAILBOX_MAX];
 	char rcpt[SMTPD_MAILBOX_MAX];
+	/* a commit query (end of DATA, dacl rules) has the message too */
+	int data;
+	struct mxg_message msg; /* points into the fields below */
+	char **ok_rcpts;
+	char *hdr;
+	char *body;
 };
 
 struct smtpd_ops {
@@ -46,6 +52,11 @@ struct smtpd_ops {
 	 * once, now or later. q stays valid until then.
 	 */
 	void (*check)(void *ctx, struct smtpd_query *q);
+	/*
+	 * check_data: the same for a whole message at commit (q->data set,
+	 * q->msg filled); only called after smtpd_filter_want_data().
+	 */
+	void (*check_data)(void *ctx, struct smtpd_query *q);
 	/* write: one complete output line, newline included */
 	void (*write)(void *ctx, const char *line, size_t len);
 	/* log: one line, no newline; level is an enum mxg_log_level */
@@ -80,6 +91,16 @@ void smtpd_filter_line(struct smtpd_filter *f, char *line, size_t len);
  */
 void smtpd_filter_done(
     struct smtpd_query *q, int err, const struct mxg_verdict *v);
+
+/*
+ * smtpd_filter_want_data: before the handshake, ask for every message
+ * (data-line and commit requests) so that ops->check_data decides it at
+ * its end; for dacl rules. Every data line is echoed back unchanged.
+ */
+void smtpd_filter_want_data(struct smtpd_filter *f, int on);
+
+/* smtpd_filter_wants_data: whether the filter registered for messages. */
+int smtpd_filter_wants_data(const struct smtpd_filter *f);
 
 /* smtpd_filter_sessions: open sessions (for tests and stats). */
 size_t smtpd_filter_sessions(const struct smtpd_filter *f);

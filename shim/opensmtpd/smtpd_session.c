@@ -40,6 +40,14 @@ smtpd_sessions_new(void)
 	return t;
 }
 
+/* Free what a session owns besides itself. */
+static void
+release(struct smtpd_session *s)
+{
+	smtpd_session_tx_reset(s);
+	free(s);
+}
+
 void
 smtpd_sessions_free(struct smtpd_sessions *t)
 {
@@ -51,7 +59,7 @@ smtpd_sessions_free(struct smtpd_sessions *t)
 	for (i = 0; i < t->nbuckets; i++)
 		for (s = t->bucket[i]; s != NULL; s = next) {
 			next = s->next;
-			free(s);
+			release(s);
 		}
 	free(t->bucket);
 	free(t);
@@ -118,7 +126,7 @@ smtpd_session_del(struct smtpd_sessions *t, uint64_t id)
 	     pp = &s->next)
 		if (s->id == id) {
 			*pp = s->next;
-			free(s);
+			release(s);
 			t->count--;
 			return;
 		}
@@ -141,4 +149,92 @@ smtpd_session_set(char *dst, size_t size, const char *s)
 		n = size - 1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
+}
+
+void
+smtpd_session_tx_reset(struct smtpd_session *s)
+{
+	size_t i;
+
+	s->msgid[0] = '\0';
+	s->have_sender = 0;
+	s->sender[0] = '\0';
+	s->rcpts = 0;
+	for (i = 0; i < s->nok_rcpts; i++)
+		free(s->ok_rcpts[i]);
+	free(s->ok_rcpts);
+	s->ok_rcpts = NULL;
+	s->nok_rcpts = 0;
+	free(s->hdr);
+	s->hdr = NULL;
+	s->hdrlen = 0;
+	free(s->body);
+	s->body = NULL;
+	s->bodylen = 0;
+	s->msgsize = 0;
+	s->in_body = 0;
+}
+
+int
+smtpd_session_add_rcpt(struct smtpd_session *s, const char *addr)
+{
+	char **n, *copy;
+	size_t len = strlen(addr);
+
+	if (s->nok_rcpts >= 100000)
+		return -1;
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, addr, len + 1);
+	n = realloc(s->ok_rcpts, (s->nok_rcpts + 1) * sizeof(*n));
+	if (n == NULL) {
+		free(copy);
+		return -1;
+	}
+	n[s->nok_rcpts++] = copy;
+	s->ok_rcpts = n;
+	return 0;
+}
+
+/* Append len bytes and a newline to *buf (kept up to max, NUL-ended). */
+static int
+append(char **buf, size_t *buflen, size_t max, const char *p, size_t len)
+{
+	size_t room;
+
+	if (*buf == NULL) {
+		if ((*buf = malloc(max + 1)) == NULL)
+			return -1;
+		(*buf)[0] = '\0';
+	}
+	room = max - *buflen;
+	if (len > room)
+		len = room;
+	memcpy(*buf + *buflen, p, len);
+	*buflen += len;
+	if (*buflen < max)
+		(*buf)[(*buflen)++] = '\n';
+	(*buf)[*buflen] = '\0';
+	return 0;
+}
+
+int
+smtpd_session_add_line(struct smtpd_session *s, const char *line)
+{
+	size_t len;
+
+	if (strcmp(line, ".") == 0)
+		return 0;
+	if (line[0] == '.')
+		line++; /* dot-stuffing */
+	len = strlen(line);
+	s->msgsize += len + 2;
+	if (!s->in_body) {
+		if (len == 0) {
+			s->in_body = 1;
+			return 0;
+		}
+		return append(&s->hdr, &s->hdrlen, SMTPD_HDR_MAX, line, len);
+	}
+	return append(&s->body, &s->bodylen, SMTPD_BODY_MAX, line, len);
 }

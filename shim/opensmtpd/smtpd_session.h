@@ -11,8 +11,10 @@
 
 #include "smtpd_proto.h"
 
-#define SMTPD_STR_MAX     512  /* longest rdns/helo/auth kept */
-#define SMTPD_MAILBOX_MAX 1024 /* longest envelope address kept */
+#define SMTPD_STR_MAX     512   /* longest rdns/helo/auth kept */
+#define SMTPD_MAILBOX_MAX 1024  /* longest envelope address kept */
+#define SMTPD_HDR_MAX     65536 /* header bytes kept for dacl rules */
+#define SMTPD_BODY_MAX    65536 /* body bytes kept for dacl rules */
 
 struct smtpd_session {
 	uint64_t id;
@@ -27,7 +29,16 @@ struct smtpd_session {
 	char msgid[17]; /* "" outside a transaction */
 	int have_sender;
 	char sender[SMTPD_MAILBOX_MAX];
-	unsigned rcpts;             /* RCPT TO seen in it */
+	unsigned rcpts; /* RCPT TO seen in it */
+	/* the message, collected only for dacl rules */
+	char **ok_rcpts; /* recipients smtpd accepted */
+	size_t nok_rcpts;
+	char *hdr; /* header block, NUL-terminated */
+	size_t hdrlen;
+	char *body; /* first SMTPD_BODY_MAX body bytes */
+	size_t bodylen;
+	size_t msgsize; /* whole message, bytes */
+	int in_body;
 	struct smtpd_session *next; /* hash chain */
 };
 
@@ -53,6 +64,27 @@ void smtpd_session_del(struct smtpd_sessions *t, uint64_t id);
 
 /* smtpd_sessions_count: how many sessions are open. */
 size_t smtpd_sessions_count(const struct smtpd_sessions *t);
+
+/*
+ * smtpd_session_tx_reset: forget the transaction: envelope, recipients
+ * and message (freed).
+ */
+void smtpd_session_tx_reset(struct smtpd_session *s);
+
+/*
+ * smtpd_session_add_rcpt: remember an accepted recipient. Returns 0, or
+ * -1 when out of memory (the recipient is then missing).
+ */
+int smtpd_session_add_rcpt(struct smtpd_session *s, const char *addr);
+
+/*
+ * smtpd_session_add_line: add one DATA line as smtpd sends it (dot-
+ * escaped, no CRLF; "." ends the message and is not added) to the
+ * message: headers up to the first empty line, then the body, each kept
+ * up to its limit; the size counts every byte. Returns 0, or -1 when out
+ * of memory.
+ */
+int smtpd_session_add_line(struct smtpd_session *s, const char *line);
 
 /* smtpd_session_set: copy s into dst (size bytes), truncating. */
 void smtpd_session_set(char *dst, size_t size, const char *s);

@@ -4,7 +4,8 @@
  * smtpd_session.c, smtpd_filter.c). The input is cut at newlines; each
  * line goes through smtpd_proto_parse() and its field parsers on its own,
  * then through a filter that has done its handshake, whose decider
- * answers by the recipient's first byte. The filter must write only
+ * answers by the recipient's first byte (and, when the first input byte
+ * is odd, collects messages for a data decider). The filter must write only
  * whole lines, each answering a request it was given.
  */
 #include <stdint.h>
@@ -32,11 +33,34 @@ check(void *ctx, struct smtpd_query *q)
 }
 
 static void
+check_data(void *ctx, struct smtpd_query *q)
+{
+	struct mxg_verdict v;
+	size_t i, n = 0;
+
+	(void)ctx;
+	if (strlen(q->msg.body) != q->msg.body_len ||
+	    strlen(q->msg.headers) > SMTPD_HDR_MAX ||
+	    q->msg.body_len > SMTPD_BODY_MAX)
+		abort();
+	for (i = 0; i < q->msg.nrcpts; i++)
+		n += strlen(q->msg.rcpts[i]);
+	memset(&v, 0, sizeof(v));
+	v.action = (enum mxg_action)((n + q->msg.size) % 4);
+	v.code = (int)(q->msg.size % 700);
+	smtpd_filter_done(q, MXG_OK, &v);
+}
+
+static void
 out(void *ctx, const char *line, size_t len)
 {
 	(void)ctx;
-	if (len == 0 || len >= SMTPD_RESULT_MAX || line[len - 1] != '\n' ||
+	if (len == 0 || line[len - 1] != '\n' ||
 	    memchr(line, '\n', len - 1) != NULL)
+		abort();
+	if (strncmp(line, "filter-dataline|", 16) == 0)
+		return;
+	if (len >= SMTPD_RESULT_MAX)
 		abort();
 	if (strncmp(line, "register|", 9) != 0 &&
 	    strncmp(line, "filter-result|", 14) != 0)
@@ -81,13 +105,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char shake[] = "config|ready";
-	struct smtpd_ops ops = { check, out, NULL, NULL };
+	struct smtpd_ops ops;
 	struct smtpd_filter *f;
 	const char *p = (const char *)data, *end = p + size, *nl;
 	char *line;
 
+	memset(&ops, 0, sizeof(ops));
+	ops.check = check;
+	ops.check_data = check_data;
+	ops.write = out;
 	if ((f = smtpd_filter_new(&ops)) == NULL)
 		return 0;
+	/* the first byte's low bit: collect messages (dacl rules) or not */
+	smtpd_filter_want_data(f, size > 0 && (data[0] & 1));
 	if ((line = malloc(sizeof(shake))) == NULL)
 		goto done;
 	memcpy(line, shake, sizeof(shake));

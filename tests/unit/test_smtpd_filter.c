@@ -10,7 +10,10 @@
  * The fake decider looks at the recipient's local part: grey* greylists,
  * black* rejects, fail* is a store failure, later* is answered only
  * after the next input line (an asynchronous check), anything else is
- * accepted.
+ * accepted. Transcripts named data* also collect messages (dacl rules):
+ * a message whose headers hold "X-Spam: yes" is rejected, one whose body
+ * holds "grey" greylisted, others accepted; a "# data ..." line shows
+ * what the decider was given.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -125,6 +128,39 @@ h_check(void *ctx, struct smtpd_query *q)
 	answer(q);
 }
 
+static void
+h_check_data(void *ctx, struct smtpd_query *q)
+{
+	struct harness *h = ctx;
+	const struct mxg_message *m = &q->msg;
+	struct mxg_verdict v;
+	char line[4096];
+	size_t i;
+	int n;
+
+	n = snprintf(line, sizeof(line),
+	    "# data sid=%016llx addr=%s from=%s qid=%s size=%zu rcpts=",
+	    (unsigned long long)q->session, str(q->req.client_addr),
+	    str(q->req.sender), str(q->req.queue_id), m->size);
+	for (i = 0; i < m->nrcpts; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s",
+		    i > 0 ? "," : "", m->rcpts[i]);
+	n += snprintf(line + n, sizeof(line) - (size_t)n,
+	    " headers=%zu body=%zu:", strlen(m->headers), m->body_len);
+	for (i = 0; i < m->body_len && n < 3000; i++)
+		line[n++] = m->body[i] == '\n' ? '/' : m->body[i];
+	line[n++] = '\n';
+	put(h, line, (size_t)n);
+	ck_assert_uint_eq(strlen(m->body), m->body_len);
+	if (strstr(m->headers, "X-Spam: yes") != NULL)
+		verdict(&v, MXG_REJECT, 550, "5.7.1", "Spam");
+	else if (strstr(m->body, "grey") != NULL)
+		verdict(&v, MXG_GREYLIST, 451, "4.7.1", "Come back later");
+	else
+		verdict(&v, MXG_ACCEPT, 250, "", "");
+	smtpd_filter_done(q, MXG_OK, &v);
+}
+
 static struct smtpd_filter *
 make(struct harness *h)
 {
@@ -134,6 +170,7 @@ make(struct harness *h)
 	memset(h, 0, sizeof(*h));
 	memset(&ops, 0, sizeof(ops));
 	ops.check = h_check;
+	ops.check_data = h_check_data;
 	ops.write = h_write;
 	ops.log = h_log;
 	ops.ctx = h;
@@ -206,6 +243,8 @@ run_golden(const char *name)
 
 	ck_assert_ptr_nonnull(h);
 	f = make(h);
+	if (strncmp(name, "data", 4) == 0)
+		smtpd_filter_want_data(f, 1);
 	snprintf(path, sizeof(path), "%s/%s.in", golden_dir(), name);
 	in = slurp(path, &inlen);
 	ck_assert_msg(in != NULL, "%s: %s", path, strerror(errno));
