@@ -339,7 +339,8 @@ clause(const struct mxg_ruleset *rs, const struct mxg_clause *c,
 		*why = "GeoIP lookup failed";
 		if (ev->lookup->geoip(ev->lookup_ctx, cc, why) < 0)
 			return -1;
-		return strncasecmp(cc, c->u.cc, 2) == 0;
+		cc[2] = '\0';
+		return mxg_rules_list_match(c->u.list, cc, NULL, 0);
 	case KW_S25R:
 		if (rdns(ev, &name, &confirmed, why) < 0)
 			return -1;

@@ -210,7 +210,6 @@ struct mxg_clause {
 			int op;
 			unsigned long n;
 		} cmp;
-		char cc[3];
 		int spf; /* MXG_SPF_*, or -1: bare spf = pass */
 		int tls; /* bare tls: session encrypted */
 	} u;

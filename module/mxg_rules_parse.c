@@ -28,6 +28,7 @@ struct parser {
 	int oom;
 	int reflags; /* extra regcomp flags for the list being read */
 	int quiet;   /* statement already in error: count, do not report */
+	int ccodes;  /* reading country codes */
 };
 
 /* ---- allocation owned by the ruleset ---------------------------------- */
@@ -320,6 +321,12 @@ listitem(struct parser *p, struct mxg_rlist *l, int substr)
 		if (mxg_cidr_add(l->cidr, &ip, prefix) != 0)
 			p->oom = 1;
 		return 0;
+	}
+	if (p->ccodes && (!isstr(p) || t->len != 2)) {
+		perr(p, t,
+		    "geoip: expected a two-letter country code, got '%s'",
+		    SHOW(t));
+		return -1;
 	}
 	if (t->type == MXG_T_REGEX) {
 		if (grow(p, &l->re, &l->capre, l->nre, sizeof(*l->re)) != 0)
@@ -979,17 +986,14 @@ clause(struct parser *p, int kind, struct mxg_clause *c, int stage)
 		c->u.rbl = p->rs->rbls[i];
 		return 0;
 	case KW_GEOIP:
-		if (!isstr(p) || p->tok.len != 2) {
-			perr(p, &p->tok,
-			    "geoip: expected a two-letter country code, got "
-			    "'%s'",
-			    SHOW(&p->tok));
+		/* "CC" or { "CC" "DD" ... }: a set of country codes */
+		if ((l = newlist(p, MXG_L_STR, NULL)) == NULL)
 			return -1;
-		}
-		c->u.cc[0] = p->tok.text[0];
-		c->u.cc[1] = p->tok.text[1];
-		next(p);
-		return 0;
+		c->u.list = l;
+		p->ccodes = 1;
+		v = listvalues(p, l, 0);
+		p->ccodes = 0;
+		return v;
 	case KW_SPF:
 		c->u.spf = MXG_SPF_PASS;
 		if (p->tok.type != MXG_T_WORD ||
