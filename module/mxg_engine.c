@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mxg_engine.h"
 #include "mxg_export.h"
 #include "mxg_lookup.h"
 #include "mxg_rules.h"
@@ -29,22 +30,6 @@
 #define ONCE_LOOKUP	0x2
 #define ONCE_BADREQ	0x4
 
-struct mxg_engine {
-	struct mxg_host host;
-	struct mxg_log log;
-	char *rules_path;
-	char *store_override;		/* from mxg_open, or NULL */
-	struct mxg_ruleset *rules;	/* NULL: failed at open: fail safe */
-	struct mxg_store *store;	/* NULL until first needed */
-	struct mxg_lookup *lookup;	/* DNS/GeoIP; made on first need */
-	pid_t lookup_pid;		/* process that made it */
-	char *store_spec;		/* what store was opened with */
-	unsigned long generation;	/* reload generation seen */
-	time_t gen_checked;		/* second of the last look at it */
-	int gen_known;
-	unsigned logged;		/* ONCE_* bits */
-};
-
 static const struct mxg_config fallback_config = {
 	.delay = 1800,
 	.autowhite = 86400,
@@ -54,66 +39,16 @@ static const struct mxg_config fallback_config = {
 	.fail_action = MXG_TEMPFAIL,
 };
 
-static const struct mxg_config *
-config(const struct mxg_engine *e)
+/* mxg_engine_config: see mxg_engine.h. */
+const struct mxg_config *
+mxg_engine_config(const struct mxg_engine *e)
 {
 	return e->rules ? mxg_rules_config(e->rules) : &fallback_config;
 }
 
-/* mxg_strerror: see mxgrey.h. */
-MXG_EXPORT const char *
-mxg_strerror(int err)
-{
-	switch (err) {
-	case MXG_OK:
-		return "success";
-	case MXG_ENOMEM:
-		return "out of memory";
-	case MXG_EINVAL:
-		return "invalid argument";
-	case MXG_ERULES:
-		return "rules file has errors";
-	case MXG_ESTORE:
-		return "tuple store unavailable";
-	case MXG_EVERSION:
-		return "API version mismatch";
-	case MXG_EIO:
-		return "cannot read file";
-	case MXG_EPERM:
-		return "unsafe permissions";
-	case MXG_ELOOKUP:
-		return "lookup could not decide";
-	default:
-		return "unknown error";
-	}
-}
-
-/* mxg_action_name: see mxgrey.h. */
-MXG_EXPORT const char *
-mxg_action_name(enum mxg_action a)
-{
-	switch (a) {
-	case MXG_ACCEPT:
-		return "accept";
-	case MXG_GREYLIST:
-		return "greylist";
-	case MXG_REJECT:
-		return "reject";
-	case MXG_TEMPFAIL:
-		return "tempfail";
-	}
-	return "unknown";
-}
-
-/* mxg_api_version: see mxgrey.h. */
-MXG_EXPORT unsigned
-mxg_api_version(void)
-{
-	return MXGREY_API_VERSION;
-}
-
-static time_t
-clock_now(const struct mxg_engine *e, time_t req_now)
+/* mxg_engine_now: see mxg_engine.h. */
+time_t
+mxg_engine_now(const struct mxg_engine *e, time_t req_now)
 {
 	if (req_now != 0)
 		return req_now;
@@ -127,14 +62,15 @@ store_spec(const struct mxg_engine *e)
 {
 	if (e->store_override != NULL)
 		return e->store_override;
-	if (config(e)->store != NULL)
-		return config(e)->store;
+	if (mxg_engine_config(e)->store != NULL)
+		return mxg_engine_config(e)->store;
 	return DEFAULT_STORE;
 }
 
 /* Open the store on first need, or again when the rules moved it. */
-static int
-store_ready(struct mxg_engine *e)
+/* mxg_engine_store: see mxg_engine.h. */
+int
+mxg_engine_store(struct mxg_engine *e)
 {
 	const char *spec = store_spec(e);
 	char *copy;
@@ -148,7 +84,7 @@ store_ready(struct mxg_engine *e)
 	e->store = NULL;
 	free(e->store_spec);
 	e->store_spec = copy;
-	rc = mxg_store_open(&e->store, spec, config(e)->store_hashsize,
+	rc = mxg_store_open(&e->store, spec, mxg_engine_config(e)->store_hashsize,
 	    &e->log);
 	if (rc != MXG_OK)
 		e->store = NULL;
@@ -229,19 +165,6 @@ mxg_reload(struct mxg_engine *e)
 	return MXG_OK;
 }
 
-/* mxg_request_reload: see mxgrey.h. */
-MXG_EXPORT int
-mxg_request_reload(struct mxg_engine *e)
-{
-	int rc;
-
-	if (e == NULL)
-		return MXG_EINVAL;
-	if ((rc = store_ready(e)) != MXG_OK)
-		return rc;
-	return e->store->ops->bump(e->store);
-}
-
 /* Once a second at most: has someone asked every engine to reload? */
 static void
 watch_generation(struct mxg_engine *e, time_t now)
@@ -251,7 +174,7 @@ watch_generation(struct mxg_engine *e, time_t now)
 	if (e->gen_known && now == e->gen_checked)
 		return;
 	e->gen_checked = now;
-	if (store_ready(e) != MXG_OK ||
+	if (mxg_engine_store(e) != MXG_OK ||
 	    e->store->ops->generation(e->store, &gen) != MXG_OK)
 		return;
 	if (e->gen_known && gen != e->generation)
@@ -285,8 +208,10 @@ copy_str(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-static void
-set_text(struct mxg_verdict *v, int code, const char *ecode, const char *text)
+/* mxg_engine_text: see mxg_engine.h. */
+void
+mxg_engine_text(struct mxg_verdict *v, int code, const char *ecode,
+    const char *text)
 {
 	v->code = code;
 	copy_str(v->ecode, sizeof(v->ecode), ecode);
@@ -320,14 +245,16 @@ put_hms(char *p, long secs)
 }
 
 /* The configured failure action, with a text that says why. */
-static void
-failure(const struct mxg_engine *e, struct mxg_verdict *v, const char *why)
+/* mxg_engine_failure: see mxg_engine.h. */
+void
+mxg_engine_failure(const struct mxg_engine *e, struct mxg_verdict *v,
+    const char *why)
 {
 	v->reason = MXG_R_FAILURE;
 	v->remaining = 0;
-	if (config(e)->fail_action == MXG_ACCEPT) {
+	if (mxg_engine_config(e)->fail_action == MXG_ACCEPT) {
 		v->action = MXG_ACCEPT;
-		set_text(v, 250, "2.0.0", "");
+		mxg_engine_text(v, 250, "2.0.0", "");
 		snprintf(v->text, sizeof(v->text), "Accepted (mxgrey: %s)",
 		    why);
 		return;
@@ -376,8 +303,9 @@ bare(const char *a, char *buf, size_t size)
  * made anew in a forked child (its sockets must not be shared).
  * NULL when it cannot be made: the clauses then could not decide.
  */
-static struct mxg_lookup *
-lookup_ready(struct mxg_engine *e)
+/* mxg_engine_lookup: see mxg_engine.h. */
+struct mxg_lookup *
+mxg_engine_lookup(struct mxg_engine *e)
 {
 	if (e->lookup != NULL && e->lookup_pid != getpid()) {
 		mxg_lookup_free(e->lookup);
@@ -410,7 +338,7 @@ greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
 	copy_str(v->ecode, sizeof(v->ecode), m->ecode ? m->ecode : "4.7.1");
 	if (m->msg != NULL) {
 		mxg_fmt_expand(m->msg, ev, v->text, sizeof(v->text));
-	} else if (config(e)->flags & MXG_CF_QUIET) {
+	} else if (mxg_engine_config(e)->flags & MXG_CF_QUIET) {
 		copy_str(v->text, sizeof(v->text),
 		    "Greylisting in action, please come back later");
 	} else {
@@ -420,8 +348,42 @@ greylist_text(const struct mxg_engine *e, struct mxg_eval *ev,
 	}
 }
 
-static int decide_rules(struct mxg_engine *, struct mxg_eval *,
-    const struct mxg_message *, struct mxg_verdict *, int);
+/* mxg_engine_begin: see mxg_engine.h. */
+int
+mxg_engine_begin(struct mxg_engine *e, const struct mxg_request *req,
+    const struct mxg_message *msg, struct mxg_eval *ev, int dryrun,
+    struct mxg_verdict *v)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->now = mxg_engine_now(e, req->now);
+	if (!dryrun)
+		watch_generation(e, ev->now);
+	if (e->rules == NULL) {
+		mxg_engine_failure(e, v, "rules not loaded");
+		log_once(e, ONCE_RULES, e->rules_path,
+		    "no rules loaded, answering with the failure action");
+		return MXG_ERULES;
+	}
+	ev->req = req;
+	ev->log = e->log;
+	if (req->client_addr == NULL ||
+	    mxg_ip_parse(req->client_addr, &ev->ip) != 0) {
+		mxg_engine_failure(e, v, "malformed client address");
+		log_once(e, ONCE_BADREQ, "malformed request",
+		    "unparsable client address");
+		return MXG_EINVAL;
+	}
+	ev->sender = bare(req->sender, e->sbuf, sizeof(e->sbuf));
+	ev->rcpt = bare(msg && msg->nrcpts ? msg->rcpts[0] : req->rcpt,
+	    e->rbuf, sizeof(e->rbuf));
+	if (msg != NULL) {
+		ev->msgsize = msg->size;
+		ev->headers = msg->headers;
+		ev->body = msg->body;
+		ev->body_len = msg->body_len;
+	}
+	return MXG_OK;
+}
 
 static int
 decide(struct mxg_engine *e, const struct mxg_request *req,
@@ -431,47 +393,20 @@ decide(struct mxg_engine *e, const struct mxg_request *req,
 	enum mxg_stage stage = msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT;
 	struct mxg_eval ev;
 	struct mxg_lookup *lk = NULL;
-	char sbuf[MXG_ADDR_MAX + 1], rbuf[MXG_ADDR_MAX + 1];
 	int rc;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.now = clock_now(e, req->now);
-	if (!dryrun)
-		watch_generation(e, ev.now);
-	if (e->rules == NULL) {
-		failure(e, v, "rules not loaded");
-		log_once(e, ONCE_RULES, e->rules_path,
-		    "no rules loaded, answering with the failure action");
-		return MXG_ERULES;
-	}
-	ev.req = req;
-	ev.log = e->log;
+	if ((rc = mxg_engine_begin(e, req, msg, &ev, dryrun, v)) != MXG_OK)
+		return rc;
 	ev.trace = tr;
 	ev.trace_ctx = tr_ctx;
-	if (req->client_addr == NULL ||
-	    mxg_ip_parse(req->client_addr, &ev.ip) != 0) {
-		failure(e, v, "malformed client address");
-		log_once(e, ONCE_BADREQ, "malformed request",
-		    "unparsable client address");
-		return MXG_EINVAL;
-	}
-	ev.sender = bare(req->sender, sbuf, sizeof(sbuf));
-	ev.rcpt = bare(msg && msg->nrcpts ? msg->rcpts[0] : req->rcpt, rbuf,
-	    sizeof(rbuf));
-	if (msg != NULL) {
-		ev.msgsize = msg->size;
-		ev.headers = msg->headers;
-		ev.body = msg->body;
-		ev.body_len = msg->body_len;
-	}
 	if (mxg_rules_needs(e->rules, stage) != 0 &&
-	    (lk = lookup_ready(e)) != NULL) {
+	    (lk = mxg_engine_lookup(e)) != NULL) {
 		mxg_lookup_begin(lk, &ev);
 		ev.lookup = mxg_lookup_ops();
 		ev.lookup_ctx = lk;
 		ev.lookup->prefetch(lk, e->rules, stage);
 	}
-	rc = decide_rules(e, &ev, msg, v, dryrun);
+	rc = mxg_engine_decide(e, &ev, msg, v, dryrun);
 	if (lk != NULL)
 		mxg_lookup_end(lk);
 	return rc;
@@ -509,7 +444,7 @@ grey_one(struct mxg_engine *e, const struct mxg_eval *ev, const char *rcpt,
 		    "sender or recipient too long or with control characters");
 		return MXG_EINVAL;
 	}
-	if ((rc = store_ready(e)) != MXG_OK ||
+	if ((rc = mxg_engine_store(e)) != MXG_OK ||
 	    (rc = e->store->ops->decide(e->store, &t, gp, ev->now, gr)) !=
 		MXG_OK)
 		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
@@ -563,9 +498,9 @@ grey_all(struct mxg_engine *e, const struct mxg_eval *ev,
 	return MXG_OK;
 }
 
-/* Rules, then the store step for greylist, then the reply text. */
-static int
-decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
+/* mxg_engine_decide: see mxg_engine.h. */
+int
+mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
     const struct mxg_message *msg, struct mxg_verdict *v, int dryrun)
 {
 	const struct mxg_config *cf = mxg_rules_config(e->rules);
@@ -577,14 +512,14 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
 	rc = mxg_rules_eval(e->rules, msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT,
 	    ev, &m);
 	if (rc == MXG_ELOOKUP) {
-		failure(e, v, m.undecided ? m.undecided : "lookup failed");
+		mxg_engine_failure(e, v, m.undecided ? m.undecided : "lookup failed");
 		log_once(e, ONCE_LOOKUP, "lookup could not decide",
 		    v->text);
 		v->rule_line = m.line;
 		return rc;
 	}
 	if (rc != MXG_OK) {
-		failure(e, v, mxg_strerror(rc));
+		mxg_engine_failure(e, v, mxg_strerror(rc));
 		return rc;
 	}
 	e->logged &= ~ONCE_LOOKUP;
@@ -593,7 +528,7 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
 	case MXG_RA_WHITELIST:
 		v->action = MXG_ACCEPT;
 		v->reason = MXG_R_WHITELIST;
-		set_text(v, 250, "2.1.5", "Ok (whitelisted)");
+		mxg_engine_text(v, 250, "2.1.5", "Ok (whitelisted)");
 		return MXG_OK;
 	case MXG_RA_BLACKLIST:
 		v->action = MXG_REJECT;
@@ -612,7 +547,7 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
 		if (msg != NULL) {
 			v->action = MXG_ACCEPT;
 			v->reason = MXG_R_NONE;
-			set_text(v, 250, "2.0.0", "Ok");
+			mxg_engine_text(v, 250, "2.0.0", "Ok");
 			return MXG_OK;
 		}
 		break;
@@ -626,7 +561,7 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
 	gp.lazyaw = (cf->flags & MXG_CF_LAZYAW) != 0;
 	gp.dryrun = dryrun;
 	if ((rc = grey_all(e, ev, msg, &gp, m.line, &gr)) != MXG_OK) {
-		failure(e, v, rc == MXG_EINVAL ? "malformed address"
+		mxg_engine_failure(e, v, rc == MXG_EINVAL ? "malformed address"
 					       : "greylist store unavailable");
 		return rc;
 	}
@@ -638,15 +573,16 @@ decide_rules(struct mxg_engine *e, struct mxg_eval *ev,
 	} else {
 		v->action = MXG_ACCEPT;
 		v->autowhite_until = gr.autowhite_until;
-		set_text(v, 250, "2.1.5",
+		mxg_engine_text(v, 250, "2.1.5",
 		    gr.reason == MXG_R_PASSED ? "Ok (greylist passed)"
 					      : "Ok (autowhitelisted)");
 	}
 	return MXG_OK;
 }
 
-static int
-check_args(struct mxg_engine *e, const struct mxg_request *req,
+/* mxg_engine_check_args: see mxg_engine.h. */
+int
+mxg_engine_check_args(struct mxg_engine *e, const struct mxg_request *req,
     struct mxg_verdict *v)
 {
 	if (v == NULL)
@@ -655,7 +591,7 @@ check_args(struct mxg_engine *e, const struct mxg_request *req,
 	if (e == NULL || req == NULL) {
 		v->action = MXG_TEMPFAIL;
 		v->reason = MXG_R_FAILURE;
-		set_text(v, 451, "4.3.0", "Temporary failure (no engine)");
+		mxg_engine_text(v, 451, "4.3.0", "Temporary failure (no engine)");
 		return MXG_EINVAL;
 	}
 	return MXG_OK;
@@ -668,7 +604,7 @@ mxg_check(struct mxg_engine *e, const struct mxg_request *req,
 {
 	int rc;
 
-	if ((rc = check_args(e, req, v)) != MXG_OK)
+	if ((rc = mxg_engine_check_args(e, req, v)) != MXG_OK)
 		return rc;
 	return decide(e, req, NULL, v, 0, NULL, NULL);
 }
@@ -680,17 +616,17 @@ mxg_check_data(struct mxg_engine *e, const struct mxg_request *req,
 {
 	int rc;
 
-	if ((rc = check_args(e, req, v)) != MXG_OK)
+	if ((rc = mxg_engine_check_args(e, req, v)) != MXG_OK)
 		return rc;
 	if (msg == NULL || (msg->nrcpts > 0 && msg->rcpts == NULL)) {
-		failure(e, v, "no message");
+		mxg_engine_failure(e, v, "no message");
 		return MXG_EINVAL;
 	}
 	if (e->rules != NULL &&
 	    !mxg_rules_has_stage(e->rules, MXG_STAGE_DATA)) {
 		v->action = MXG_ACCEPT;
 		v->reason = MXG_R_NONE;
-		set_text(v, 250, "2.0.0", "Ok");
+		mxg_engine_text(v, 250, "2.0.0", "Ok");
 		return MXG_OK;
 	}
 	return decide(e, req, msg, v, 0, NULL, NULL);
@@ -711,144 +647,8 @@ mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
 {
 	int rc;
 
-	if ((rc = check_args(e, req, v)) != MXG_OK)
+	if ((rc = mxg_engine_check_args(e, req, v)) != MXG_OK)
 		return rc;
 	return decide(e, req, NULL, v, 1, tr, ctx);
 }
 
-/* Store walks for dump, purge and stats. */
-struct walk {
-	time_t now;
-	unsigned long removed;
-	struct mxg_stats *st;
-	void (*fn)(void *ctx, const char *line);
-	void *ctx;
-};
-
-static int
-purge_one(void *arg, const struct mxg_store_entry *en)
-{
-	struct walk *w = arg;
-
-	if (en->rec.expire > w->now)
-		return 0;
-	w->removed++;
-	return 1;
-}
-
-static int
-count_one(void *arg, const struct mxg_store_entry *en)
-{
-	struct walk *w = arg;
-
-	if (en->rec.expire <= w->now)
-		w->st->expired++;
-	else if (en->rec.state == MXG_REC_AUTOWHITE)
-		w->st->autowhite++;
-	else
-		w->st->pending++;
-	return 0;
-}
-
-static int
-dump_one(void *arg, const struct mxg_store_entry *en)
-{
-	struct walk *w = arg;
-	char ip[MXG_IP_STRLEN], date[32], line[1024];
-	time_t when = (time_t)en->rec.until;
-	struct tm tm;
-
-	if (en->rec.expire <= w->now)
-		return 0;
-	mxg_ip_format(&en->tuple.ip, ip, sizeof(ip));
-	if (gmtime_r(&when, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		date[0] = '\0';
-	if (en->kind == MXG_KEY_IP)
-		snprintf(line, sizeof(line), "%s\t<>\t<>\t%lld AUTO # %s",
-		    ip, (long long)en->rec.until, date);
-	else
-		snprintf(line, sizeof(line), "%s\t<%s>\t<%s>\t%lld %s# %s",
-		    ip, en->tuple.sender, en->tuple.rcpt,
-		    (long long)en->rec.until,
-		    en->rec.state == MXG_REC_AUTOWHITE ? "AUTO " : "", date);
-	w->fn(w->ctx, line);
-	return 0;
-}
-
-static int
-walk_store(struct mxg_engine *e, int (*fn)(void *, const struct mxg_store_entry *),
-    struct walk *w)
-{
-	int rc;
-
-	if (e == NULL)
-		return MXG_EINVAL;
-	if ((rc = store_ready(e)) != MXG_OK)
-		return rc;
-	return e->store->ops->iterate(e->store, fn, w);
-}
-
-/* mxg_dump: see mxgrey.h. */
-MXG_EXPORT int
-mxg_dump(struct mxg_engine *e, time_t now,
-    void (*fn)(void *ctx, const char *line), void *ctx)
-{
-	struct walk w = { .fn = fn, .ctx = ctx };
-
-	if (e == NULL || fn == NULL)
-		return MXG_EINVAL;
-	w.now = clock_now(e, now);
-	fn(ctx, "# mxgrey store dump (milter-greylist format)");
-	fn(ctx, "# ip\t<sender>\t<rcpt>\tuntil [AUTO] # date (UTC)");
-	return walk_store(e, dump_one, &w);
-}
-
-/* mxg_purge: see mxgrey.h. */
-MXG_EXPORT int
-mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed)
-{
-	struct walk w = { 0 };
-	int rc;
-
-	if (e == NULL)
-		return MXG_EINVAL;
-	w.now = clock_now(e, now);
-	rc = walk_store(e, purge_one, &w);
-	if (removed != NULL)
-		*removed = w.removed;
-	return rc;
-}
-
-/* mxg_fsck: see mxgrey.h. */
-MXG_EXPORT int
-mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size)
-{
-	int rc;
-
-	if (e == NULL || why == NULL || size == 0)
-		return MXG_EINVAL;
-	why[0] = '\0';
-	if ((rc = store_ready(e)) != MXG_OK)
-		return rc;
-	if (e->store->ops->check == NULL)
-		return MXG_OK;
-	return e->store->ops->check(e->store, repair, why, size);
-}
-
-/* mxg_stats: see mxgrey.h. */
-MXG_EXPORT int
-mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st)
-{
-	struct walk w = { 0 };
-	int rc;
-
-	if (e == NULL || st == NULL)
-		return MXG_EINVAL;
-	memset(st, 0, sizeof(*st));
-	w.now = clock_now(e, now);
-	w.st = st;
-	if ((rc = walk_store(e, count_one, &w)) != MXG_OK)
-		return rc;
-	return e->store->ops->generation(e->store, &st->generation);
-}

@@ -1,0 +1,160 @@
+/*
+ * mxg_admin.c: the store walks behind mxgreyctl (dump, purge, stats,
+ * fsck) and the reload request.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mxg_engine.h"
+#include "mxg_export.h"
+
+/* mxg_request_reload: see mxgrey.h. */
+MXG_EXPORT int
+mxg_request_reload(struct mxg_engine *e)
+{
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	if ((rc = mxg_engine_store(e)) != MXG_OK)
+		return rc;
+	return e->store->ops->bump(e->store);
+}
+
+/* Store walks for dump, purge and stats. */
+struct walk {
+	time_t now;
+	unsigned long removed;
+	struct mxg_stats *st;
+	void (*fn)(void *ctx, const char *line);
+	void *ctx;
+};
+
+static int
+purge_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+
+	if (en->rec.expire > w->now)
+		return 0;
+	w->removed++;
+	return 1;
+}
+
+static int
+count_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+
+	if (en->rec.expire <= w->now)
+		w->st->expired++;
+	else if (en->rec.state == MXG_REC_AUTOWHITE)
+		w->st->autowhite++;
+	else
+		w->st->pending++;
+	return 0;
+}
+
+static int
+dump_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct walk *w = arg;
+	char ip[MXG_IP_STRLEN], date[32], line[1024];
+	time_t when = (time_t)en->rec.until;
+	struct tm tm;
+
+	if (en->rec.expire <= w->now)
+		return 0;
+	mxg_ip_format(&en->tuple.ip, ip, sizeof(ip));
+	if (gmtime_r(&when, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		date[0] = '\0';
+	if (en->kind == MXG_KEY_IP)
+		snprintf(line, sizeof(line), "%s\t<>\t<>\t%lld AUTO # %s",
+		    ip, (long long)en->rec.until, date);
+	else
+		snprintf(line, sizeof(line), "%s\t<%s>\t<%s>\t%lld %s# %s",
+		    ip, en->tuple.sender, en->tuple.rcpt,
+		    (long long)en->rec.until,
+		    en->rec.state == MXG_REC_AUTOWHITE ? "AUTO " : "", date);
+	w->fn(w->ctx, line);
+	return 0;
+}
+
+static int
+walk_store(struct mxg_engine *e, int (*fn)(void *, const struct mxg_store_entry *),
+    struct walk *w)
+{
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	if ((rc = mxg_engine_store(e)) != MXG_OK)
+		return rc;
+	return e->store->ops->iterate(e->store, fn, w);
+}
+
+/* mxg_dump: see mxgrey.h. */
+MXG_EXPORT int
+mxg_dump(struct mxg_engine *e, time_t now,
+    void (*fn)(void *ctx, const char *line), void *ctx)
+{
+	struct walk w = { .fn = fn, .ctx = ctx };
+
+	if (e == NULL || fn == NULL)
+		return MXG_EINVAL;
+	w.now = mxg_engine_now(e, now);
+	fn(ctx, "# mxgrey store dump (milter-greylist format)");
+	fn(ctx, "# ip\t<sender>\t<rcpt>\tuntil [AUTO] # date (UTC)");
+	return walk_store(e, dump_one, &w);
+}
+
+/* mxg_purge: see mxgrey.h. */
+MXG_EXPORT int
+mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed)
+{
+	struct walk w = { 0 };
+	int rc;
+
+	if (e == NULL)
+		return MXG_EINVAL;
+	w.now = mxg_engine_now(e, now);
+	rc = walk_store(e, purge_one, &w);
+	if (removed != NULL)
+		*removed = w.removed;
+	return rc;
+}
+
+/* mxg_fsck: see mxgrey.h. */
+MXG_EXPORT int
+mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size)
+{
+	int rc;
+
+	if (e == NULL || why == NULL || size == 0)
+		return MXG_EINVAL;
+	why[0] = '\0';
+	if ((rc = mxg_engine_store(e)) != MXG_OK)
+		return rc;
+	if (e->store->ops->check == NULL)
+		return MXG_OK;
+	return e->store->ops->check(e->store, repair, why, size);
+}
+
+/* mxg_stats: see mxgrey.h. */
+MXG_EXPORT int
+mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st)
+{
+	struct walk w = { 0 };
+	int rc;
+
+	if (e == NULL || st == NULL)
+		return MXG_EINVAL;
+	memset(st, 0, sizeof(*st));
+	w.now = mxg_engine_now(e, now);
+	w.st = st;
+	if ((rc = walk_store(e, count_one, &w)) != MXG_OK)
+		return rc;
+	return e->store->ops->generation(e->store, &st->generation);
+}
