@@ -204,10 +204,23 @@ lexword(struct mxg_lexer *lx, struct mxg_token *t)
 	t->type = MXG_T_WORD;
 }
 
+/* at a backslash: only blanks or a comment follow it on its line */
+static int
+continuation(const struct mxg_lexer *lx)
+{
+	size_t i = 1;
+	int c;
+
+	while (isblankc(c = peekc(lx, i)))
+		i++;
+	return c == -1 || c == '\n' || c == '#';
+}
+
 /*
  * mxg_rules_lex_next: the next token. Comments run from # to the end of
- * the line; a backslash outside quotes ignores the rest of its line and
- * joins the next; newlines inside braces are blanks.
+ * the line; a backslash outside quotes joins the next line (only blanks
+ * or a comment may follow it: other text is an error, not silently
+ * dropped as milter-greylist does); newlines inside braces are blanks.
  */
 int
 mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
@@ -221,6 +234,14 @@ mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 		} else if (c == '#') {
 			skipline(lx);
 		} else if (c == '\\') {
+			if (!continuation(lx)) {
+				t->line = lx->line;
+				t->col = lx->col;
+				skipline(lx);
+				settext(t, MXG_T_ERROR,
+				    "text after a line-continuation backslash");
+				return 0;
+			}
 			skipline(lx);
 			advance(lx); /* the newline: continuation */
 		} else if (c == '\n' && lx->depth > 0) {
