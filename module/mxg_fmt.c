@@ -158,10 +158,10 @@ actiontext(const struct mxg_eval *ev)
 	switch (m->action) {
 	case MXG_RA_BLACKLIST:
 		return "reject";
-	case MXG_RA_GREYLIST:
-		return ev->remaining > 0 ? "tempfail" : "accept";
-	default:
+	case MXG_RA_WHITELIST:
 		return "accept";
+	default: /* greylist, or no rule matched: greylisted too */
+		return ev->remaining > 0 ? "tempfail" : "accept";
 	}
 }
 
