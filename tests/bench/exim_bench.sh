@@ -1,0 +1,169 @@
+#!/bin/sh
+# exim_bench.sh [SESSIONS] [CONCURRENCY]: the same Exim 4.96, the same
+# load generator, three RCPT ACLs:
+#   none       defer every RCPT, no greylisting lookup (the baseline:
+#              the same 451 reply and log line as the others)
+#   mxgrey     ${dlfunc} into mxgrey_exim.so (tdb store, in-process)
+#   greylistd  ${readsocket} to Debian's greylistd, as its docs show
+# Every session is one connection: EHLO, MAIL, one RCPT (a tuple never
+# seen before: the write path), QUIT. Reports sessions/s and the RCPT
+# latency p50/p99 as the client sees it, and mxgrey's and greylistd's
+# added latency over the baseline. Run from the top of the tree, as root
+# (Exim runs as Debian-exim) or as a user.
+N=${1:-2000}
+C=${2:-8}
+. tests/integration/exim_lib.sh
+exim_init exim_bench
+command -v python3 >/dev/null 2>&1 || skip "python3 needed (load generator)"
+
+MODE=none
+GLD_PID=
+bench_cleanup() {
+	if [ -n "$GLD_PID" ]; then
+		kill "$GLD_PID" 2>/dev/null
+		wait "$GLD_PID" 2>/dev/null
+	fi
+	exim_cleanup
+}
+trap bench_cleanup EXIT
+
+exim_rules "greylist 1h
+racl greylist default"
+
+# exim_config is exim_lib.sh's, with the RCPT ACL of $MODE
+exim_config() {
+	case $MODE in
+	none)
+		check="  defer message = 451 4.7.1 baseline: no greylisting" ;;
+	mxgrey)
+		check="  warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}}
+  defer condition = \${if match{\$acl_m_grey}{\\N^defer \\N}}
+        message = \${sg{\$acl_m_grey}{\\N^\\S+ ([^\\t]*).*\$\\N}{\\\\\$1}}" ;;
+	greylistd)
+		check="  defer message = 451 4.7.1 \$sender_host_address is not yet authorized
+        condition = \${readsocket{$T/gld/socket}{--grey \$sender_host_address \$sender_address \$local_part@\$domain}{5s}{}{false}}" ;;
+	esac
+	cat >"$CONF" <<EOF
+exim_user = $XUSER
+exim_group = $XGROUP
+spool_directory = $T/spool
+log_file_path = $T/log/%slog
+primary_hostname = mx.test
+domainlist local_domains = test
+local_interfaces = <; 127.0.0.1 ; ::1
+never_users =
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+keep_environment =
+smtp_accept_max = 200
+smtp_connect_backlog = 200
+smtp_accept_max_nonmail_hosts =
+log_selector = -all
+acl_smtp_rcpt = acl_rcpt
+
+begin acl
+acl_rcpt:
+  require domains = +local_domains
+$check
+  accept
+EOF
+	chmod 644 "$CONF"
+}
+
+cat >"$T/load.py" <<'PY'
+# load.py PORT N C TAG: N sessions over C threads; one line of figures.
+import socket, sys, threading, time
+port, n, c, tag = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+lock = threading.Lock()
+nxt = [0]
+lat, codes, errors = [], {}, [0]
+def reply(f):
+    while True:
+        line = f.readline()
+        if not line:
+            raise IOError("closed")
+        if line[3:4] != b"-":
+            return line
+def worker():
+    while True:
+        with lock:
+            k = nxt[0]
+            if k >= n:
+                return
+            nxt[0] += 1
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            f = s.makefile("rb")
+            reply(f)
+            s.sendall(b"EHLO client.example\r\n"); reply(f)
+            s.sendall(b"MAIL FROM:<s%d-%s@example.org>\r\n" % (k, tag.encode())); reply(f)
+            t = time.perf_counter()
+            s.sendall(b"RCPT TO:<r%d@test>\r\n" % (k % 50))
+            r = reply(f)
+            dt = time.perf_counter() - t
+            s.sendall(b"QUIT\r\n"); reply(f)
+            s.close()
+            with lock:
+                lat.append(dt)
+                codes[r[:3]] = codes.get(r[:3], 0) + 1
+        except Exception:
+            with lock:
+                errors[0] += 1
+t0 = time.perf_counter()
+ts = [threading.Thread(target=worker) for _ in range(c)]
+for t in ts: t.start()
+for t in ts: t.join()
+wall = time.perf_counter() - t0
+lat.sort()
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0
+print("%d %.1f %.3f %.3f %d %s" % (len(lat), len(lat) / wall, q(0.5), q(0.99),
+      errors[0], ",".join("%s:%d" % (k.decode(), v) for k, v in sorted(codes.items()))))
+PY
+
+# greylistd on a private socket, as Exim's user
+mkdir -p "$T/gld"
+cat >"$T/gld/config" <<EOF
+[timeouts]
+retryMin     = 3600
+retryMax     = 28800
+expire       = 5184000
+[socket]
+path         = $T/gld/socket
+mode         = 0660
+[data]
+update       = 600
+statefile    = $T/gld/states
+tripletfile  = $T/gld/triplets
+savetriplets = true
+EOF
+[ "$(id -u)" = 0 ] && chown -R "$XUSER:$XGROUP" "$T/gld"
+HAVE_GLD=0
+if command -v greylistd >/dev/null 2>&1; then
+	$AS greylistd "$T/gld/config" >"$T/gld/log" 2>&1 &
+	GLD_PID=$!
+	wait_until 10 test -S "$T/gld/socket" && HAVE_GLD=1
+fi
+[ $HAVE_GLD = 1 ] || echo "greylistd not available: that row is skipped"
+
+echo "Exim $(exim -bV | sed -n '1s/Exim version \([^ ]*\).*/\1/p'), $N sessions per run, $C client threads, $(nproc) cores"
+printf '%-10s %8s %10s %10s %10s  %s\n' mode sessions sess/s "p50 ms" "p99 ms" replies
+for MODE in ${MODES:-none mxgrey greylistd none mxgrey greylistd}; do
+	[ $MODE = greylistd ] && [ $HAVE_GLD = 0 ] && continue
+	exim_start
+	python3 "$T/load.py" "$PORT" 100 "$C" "warm-$MODE-$$" >/dev/null
+	set -- $(python3 "$T/load.py" "$PORT" "$N" "$C" "$MODE-$$-$(date +%s)")
+	exim_stop
+	printf '%-10s %8s %10s %10s %10s  %s (errors %s)\n' $MODE $1 $2 $3 $4 "$6" $5
+	eval "rate_$MODE=\$2 p50_$MODE=\$3 p99_$MODE=\$4"
+done
+echo "(second round of each mode shown above is the one used below)"
+awk -v n="$rate_none" -v m="$rate_mxgrey" -v g="${rate_greylistd:-0}" \
+    -v n50="$p50_none" -v m50="$p50_mxgrey" -v g50="${p50_greylistd:-0}" \
+    -v n99="$p99_none" -v m99="$p99_mxgrey" -v g99="${p99_greylistd:-0}" 'BEGIN {
+	printf "mxgrey:    %.1f%% of the baseline throughput, +%.3f ms p50, +%.3f ms p99 per RCPT\n",
+	    100 * m / n, m50 - n50, m99 - n99
+	if (g > 0)
+		printf "greylistd: %.1f%% of the baseline throughput, +%.3f ms p50, +%.3f ms p99 per RCPT; mxgrey/greylistd throughput %.2fx\n",
+		    100 * g / n, g50 - n50, g99 - n99, m / g
+}'
