@@ -203,11 +203,11 @@ tx_addr(struct smtpd_filter *f, const struct smtpd_msg *m,
 	}
 	smtpd_session_set(s->msgid, sizeof(s->msgid), msgid);
 	if (strlen(addr) >= sizeof(s->sender)) {
-		say(f, MXG_LOG_WARNING, "session %016llx: sender too long",
-		    (unsigned long long)s->id);
 		s->have_sender = 0;
+		s->sender_bad = 1;
 		return;
 	}
+	s->sender_bad = 0;
 	smtpd_session_set(s->sender, sizeof(s->sender), addr);
 	s->have_sender = 1;
 }
@@ -356,8 +356,18 @@ rcpt_to(struct smtpd_filter *f, const struct smtpd_msg *m, const char *param)
 		return;
 	if (s == NULL)
 		q->req.rcpt_count = 1;
-	if (smtpd_proto_rcpt_addr(param, q->rcpt, sizeof(q->rcpt)) == -1)
-		q->rcpt[0] = '\0'; /* too long: the engine refuses "" */
+	if (smtpd_proto_rcpt_addr(param, q->rcpt, sizeof(q->rcpt)) == -1 ||
+	    (s != NULL && s->sender_bad)) {
+		/* longer than any valid address: no tuple to decide */
+		say(f, MXG_LOG_WARNING, "session %016llx: %s address too long",
+		    (unsigned long long)m->session,
+		    s != NULL && s->sender_bad ? "sender" : "recipient");
+		reject(f, m,
+		    "451 4.3.0 Temporary failure (malformed address), "
+		    "please try again later");
+		free(q);
+		return;
+	}
 	q->req.rcpt = q->rcpt;
 	f->pending++;
 	f->ops.check(f->ops.ctx, q);

@@ -158,6 +158,7 @@ smtpd_session_tx_reset(struct smtpd_session *s)
 
 	s->msgid[0] = '\0';
 	s->have_sender = 0;
+	s->sender_bad = 0;
 	s->sender[0] = '\0';
 	s->rcpts = 0;
 	for (i = 0; i < s->nok_rcpts; i++)

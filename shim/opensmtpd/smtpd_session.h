@@ -28,6 +28,7 @@ struct smtpd_session {
 	/* the current transaction */
 	char msgid[17]; /* "" outside a transaction */
 	int have_sender;
+	int sender_bad; /* longer than SMTPD_MAILBOX_MAX */
 	char sender[SMTPD_MAILBOX_MAX];
 	unsigned rcpts; /* RCPT TO seen in it */
 	/* the message, collected only for dacl rules */
