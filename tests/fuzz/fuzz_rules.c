@@ -60,7 +60,11 @@ rdns(void *ctx, const char **name, int *confirmed, const char **why)
 	return 1;
 }
 
-static const struct mxg_lookup_ops ops = { prefetch, dnsrbl, spf, geoip, rdns };
+static const struct mxg_lookup_ops ops = { .prefetch = prefetch,
+	.dnsrbl = dnsrbl,
+	.spf = spf,
+	.geoip = geoip,
+	.rdns = rdns };
 
 static const struct mxg_macro macros[] = { { "{auth_authen}", "bob" },
 	{ "i", "4AB12" } };

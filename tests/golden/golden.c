@@ -120,8 +120,11 @@ f_rdns(void *ctx, const char **name, int *confirmed, const char **why)
 	return 1;
 }
 
-static const struct mxg_lookup_ops fakeops = { prefetch, f_dnsrbl, f_spf,
-	f_geoip, f_rdns };
+static const struct mxg_lookup_ops fakeops = { .prefetch = prefetch,
+	.dnsrbl = f_dnsrbl,
+	.spf = f_spf,
+	.geoip = f_geoip,
+	.rdns = f_rdns };
 
 static int
 spfval(const char *s)

@@ -166,8 +166,7 @@ f_dnsrbl(void *ctx, const char *zone, struct mxg_ip *a, const char **why)
 
 START_TEST(eval_undecided_and_needs)
 {
-	static const struct mxg_lookup_ops ops = { NULL, f_dnsrbl, NULL, NULL,
-		NULL };
+	static const struct mxg_lookup_ops ops = { .dnsrbl = f_dnsrbl };
 	struct logcap cap;
 	struct mxg_ruleset *rs;
 	struct mxg_request req;

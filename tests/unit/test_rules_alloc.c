@@ -85,7 +85,9 @@ geoip(void *ctx, char cc[3], const char **why)
 	return 1;
 }
 
-static const struct mxg_lookup_ops ops = { prefetch, dnsrbl, spf, geoip, NULL };
+static const struct mxg_lookup_ops ops = {
+	.prefetch = prefetch, .dnsrbl = dnsrbl, .spf = spf, .geoip = geoip
+};
 
 START_TEST(no_alloc_in_eval)
 {
