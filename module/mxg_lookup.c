@@ -728,6 +728,35 @@ req_dnsrbl(struct mxg_lookup_req *r, const char *zone, struct mxg_ip *answer,
 	return m->res;
 }
 
+/* Listed in zone with any A record inside want/prefix? */
+static int
+req_dnsrbl_match(struct mxg_lookup_req *r, const char *zone,
+    const struct mxg_ip *want, int prefix, struct mxg_ip *answer,
+    const char **why)
+{
+	struct mxg_ip first, one, a, b;
+	struct rbl_memo *m;
+	size_t i;
+	int res;
+
+	if ((res = req_dnsrbl(r, zone, &first, why)) != 1)
+		return res;
+	if ((m = rbl_find(r, zone, 0)) == NULL || want->family != 4)
+		return 0;
+	mxg_ip_mask(want, prefix, &b);
+	for (i = 0; i < m->a->nrr; i++) {
+		memset(&one, 0, sizeof(one));
+		one.family = 4;
+		memcpy(one.a, m->a->rr[i].data, 4);
+		mxg_ip_mask(&one, prefix, &a);
+		if (memcmp(a.a, b.a, 4) == 0) {
+			*answer = one;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 req_spf(struct mxg_lookup_req *r, int *result, const char **why)
 {
@@ -906,6 +935,14 @@ lk_rdns(void *ctx, const char **name, int *confirmedp, const char **why)
 	    &((struct mxg_lookup *)ctx)->cur, name, confirmedp, why);
 }
 
+static int
+lk_dnsrbl_match(void *ctx, const char *zone, const struct mxg_ip *want,
+    int prefix, struct mxg_ip *answer, const char **why)
+{
+	return req_dnsrbl_match(
+	    &((struct mxg_lookup *)ctx)->cur, zone, want, prefix, answer, why);
+}
+
 /* The ops of mxg_lookup_req_ops(): ctx is a struct mxg_lookup_req. */
 static void
 rq_prefetch(void *ctx, const struct mxg_ruleset *rs, enum mxg_stage stage)
@@ -937,12 +974,20 @@ rq_rdns(void *ctx, const char **name, int *confirmedp, const char **why)
 	return req_rdns(ctx, name, confirmedp, why);
 }
 
+static int
+rq_dnsrbl_match(void *ctx, const char *zone, const struct mxg_ip *want,
+    int prefix, struct mxg_ip *answer, const char **why)
+{
+	return req_dnsrbl_match(ctx, zone, want, prefix, answer, why);
+}
+
 static const struct mxg_lookup_ops lk_ops = {
 	.prefetch = lk_prefetch,
 	.dnsrbl = lk_dnsrbl,
 	.spf = lk_spf,
 	.geoip = lk_geoip,
 	.rdns = lk_rdns,
+	.dnsrbl_match = lk_dnsrbl_match,
 };
 
 static const struct mxg_lookup_ops rq_ops = {
@@ -951,6 +996,7 @@ static const struct mxg_lookup_ops rq_ops = {
 	.spf = rq_spf,
 	.geoip = rq_geoip,
 	.rdns = rq_rdns,
+	.dnsrbl_match = rq_dnsrbl_match,
 };
 
 /* mxg_lookup_ops: see mxg_lookup.h. */

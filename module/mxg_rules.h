@@ -94,6 +94,15 @@ struct mxg_lookup_ops {
 	/* rDNS: *name (NULL none) and whether forward-confirmed */
 	int (*rdns)(void *ctx, const char **name, int *confirmed,
 	    const char **why);
+	/*
+	 * Optional (NULL: use dnsrbl): listed in zone with an A record
+	 * inside want/prefix? A zone may answer several records (zen:
+	 * SBL + XBL + PBL) and milter-greylist matches any of them;
+	 * answer gets the matching one. 1, 0, -1 as dnsrbl.
+	 */
+	int (*dnsrbl_match)(void *ctx, const char *zone,
+	    const struct mxg_ip *want, int prefix, struct mxg_ip *answer,
+	    const char **why);
 };
 
 enum mxg_spf_result {

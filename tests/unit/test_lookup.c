@@ -30,6 +30,8 @@ static const char zones[] =
     "server=/slow.test/127.0.0.1#@SILENT@\n"
     "host-record=10.2.0.192.rbl1.test,127.0.0.2\n"
     "host-record=10.2.0.192.rbl2.test,127.0.0.4\n"
+    "host-record=10.2.0.192.multi.test,127.0.0.2\n"
+    "host-record=10.2.0.192.multi.test,127.0.0.10\n"
     "host-record=20.2.0.192.rbl1.test,127.0.0.2\n"
     "host-record=30.2.0.192.rbl1.test,127.0.0.2\n"
     "host-record=30.2.0.192.short2.test,127.0.0.9,1\n"
@@ -181,6 +183,42 @@ START_TEST(dnsrbl_hits_and_misses)
 	/* v4-mapped v6 is the v4 client */
 	request(lk, &ev, &req, "::ffff:192.0.2.10", "", "h", NULL);
 	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
+/* A zone answering several codes (zen: SBL + PBL): any may match. */
+START_TEST(dnsrbl_several_answers)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup *lk = provider(servers, 2000);
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip want, ans;
+	const char *why = NULL;
+
+	ck_assert_ptr_nonnull(ops->dnsrbl_match);
+	request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
+	mxg_ip_parse("127.0.0.10", &want);
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "multi.test", &want, 32, &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.10");
+	mxg_ip_parse("127.0.0.2", &want);
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "multi.test", &want, 32, &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.2");
+	mxg_ip_parse("127.0.0.4", &want);
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "multi.test", &want, 30, &ans, &why), 0);
+	mxg_ip_parse("127.0.0.0", &want);
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "multi.test", &want, 24, &ans, &why), 1);
+	/* another zone, and a client listed nowhere */
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "rbl3.test", &want, 24, &ans, &why), 1);
+	request(lk, &ev, &req, "192.0.2.11", "", "h", NULL);
+	ck_assert_int_eq(
+	    ops->dnsrbl_match(lk, "multi.test", &want, 24, &ans, &why), 0);
 	mxg_lookup_free(lk);
 }
 END_TEST
@@ -936,6 +974,7 @@ suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, reverse_names);
 	tcase_add_test(tc, dnsrbl_hits_and_misses);
+	tcase_add_test(tc, dnsrbl_several_answers);
 	tcase_add_test(tc, spf_results);
 	tcase_add_test(tc, spf_dns_timeout_is_temperror);
 	tcase_add_test(tc, rdns_forward_confirmed);
