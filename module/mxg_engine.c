@@ -157,9 +157,9 @@ mxg_reload(struct mxg_engine *e)
 	mxg_rules_free(e->rules);
 	e->rules = rs;
 	e->logged &= ~ONCE_RULES;
-	/* resolver or GeoIP settings may have changed */
-	mxg_lookup_free(e->lookup);
-	e->lookup = NULL;
+	/* resolver or GeoIP settings may have changed: a new provider as
+	   soon as no pending check uses the old one */
+	e->lookup_stale = 1;
 	mxg_log(&e->log, MXG_LOG_NOTICE, "mxgrey: rules reloaded from %s",
 	    e->rules_path);
 	return MXG_OK;
@@ -189,6 +189,7 @@ mxg_close(struct mxg_engine *e)
 {
 	if (e == NULL)
 		return;
+	mxg_pending_close_all(e);
 	mxg_rules_free(e->rules);
 	mxg_lookup_free(e->lookup);
 	mxg_store_close(e->store);
@@ -308,12 +309,19 @@ struct mxg_lookup *
 mxg_engine_lookup(struct mxg_engine *e)
 {
 	if (e->lookup != NULL && e->lookup_pid != getpid()) {
+		/* forked: the parent's sockets and checks are not ours */
+		mxg_pending_close_all(e);
+		mxg_lookup_free(e->lookup);
+		e->lookup = NULL;
+	}
+	if (e->lookup != NULL && e->lookup_stale && e->pending == NULL) {
 		mxg_lookup_free(e->lookup);
 		e->lookup = NULL;
 	}
 	if (e->lookup == NULL) {
 		e->lookup = mxg_lookup_new(mxg_rules_config(e->rules), &e->log);
 		e->lookup_pid = getpid();
+		e->lookup_stale = 0;
 	}
 	return e->lookup;
 }

@@ -27,6 +27,8 @@ mxg_strerror(int err)
 		return "unsafe permissions";
 	case MXG_ELOOKUP:
 		return "lookup could not decide";
+	case MXG_EAGAIN:
+		return "lookups under way";
 	default:
 		return "unknown error";
 	}

@@ -16,6 +16,7 @@
 #ifndef MXGREY_H
 #define MXGREY_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -36,6 +37,7 @@ extern "C" {
 #define MXG_EIO		-6	/* a file could not be read */
 #define MXG_EPERM	-7	/* unsafe permissions on the store */
 #define MXG_ELOOKUP	-8	/* a DNS or GeoIP lookup could not decide */
+#define MXG_EAGAIN	-9	/* non-blocking check: lookups in flight */
 
 /* What the MTA should do with this recipient. */
 enum mxg_action {
@@ -181,6 +183,55 @@ int mxg_has_data_rules(const struct mxg_engine *e);
 int mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
     struct mxg_verdict *v, void (*trace)(void *ctx, const char *line),
     void *ctx);
+
+/*
+ * Non-blocking decisions, for hosts that serve many sessions from one
+ * event loop (OpenSMTPD filter, policy server). Any number of checks may
+ * be under way at once on one engine; they share its resolver and its
+ * answer cache.
+ *
+ *	rc = mxg_check_start(e, &req, &p, &v);
+ *	while (rc == MXG_EAGAIN) {
+ *		n = mxg_poll_fds(e, fds, NFDS, &timeout_ms);
+ *		poll(fds, n, timeout_ms);	(with the host's own fds)
+ *		mxg_poll_process(e, fds, n);
+ *		rc = mxg_check_finish(p, &v);	(for each pending check)
+ *	}
+ */
+struct mxg_pending;
+
+/*
+ * mxg_check_start: begin deciding req. Returns MXG_EAGAIN with *pp set
+ * when lookups are under way (req is copied: the caller's may go), else
+ * decides at once exactly as mxg_check() (same return values, *v filled,
+ * *pp NULL). Never blocks on the network.
+ */
+int mxg_check_start(struct mxg_engine *e, const struct mxg_request *req,
+    struct mxg_pending **pp, struct mxg_verdict *v);
+
+/*
+ * mxg_check_finish: MXG_EAGAIN while p's lookups are under way (nothing
+ * else changes); otherwise decide, fill *v, free p and return as
+ * mxg_check(). A lookup not answered within the lookup timeout counts as
+ * could not decide: the failure action. Never blocks on the network.
+ */
+int mxg_check_finish(struct mxg_pending *p, struct mxg_verdict *v);
+
+/* mxg_check_cancel: forget a pending check. Accepts NULL. */
+void mxg_check_cancel(struct mxg_pending *p);
+
+/*
+ * mxg_poll_fds: the sockets of every pending check's lookups (at most
+ * nfds, with POLLIN/POLLOUT as needed) for poll(2), and in *timeout_ms
+ * the longest the host may sleep (-1: no pending check). Returns the
+ * number of fds filled.
+ */
+int mxg_poll_fds(struct mxg_engine *e, struct pollfd *fds, int nfds,
+    int *timeout_ms);
+
+/* mxg_poll_process: hand poll(2)'s answer for those fds to the engine. */
+void mxg_poll_process(struct mxg_engine *e, const struct pollfd *fds,
+    int nfds);
 
 /*
  * mxg_reload: parse the rules file again. On success the new rules serve
