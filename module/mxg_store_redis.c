@@ -9,25 +9,27 @@
  * form; every key carries a TTL, so expiry needs no sweep. The reload
  * generation is one counter key, prefix + "Mgen" (INCR).
  *
- * Connection: opened lazily on first use in each process (getpid check,
+ * Connection: opened lazily on first use in each process (fork check,
  * so a handle opened before fork is never shared); AUTH and SELECT, when
- * the URL asks for them, in one round trip of their own before the first
- * command. The connect and every reply are bounded by the URL's timeout
- * (SO_RCVTIMEO/SO_SNDTIMEO); a timeout or an I/O error drops the
- * connection and the next connect waits out a backoff (100 ms doubling
- * to 2 s), during which calls fail at once with MXG_ESTORE. A connection
- * the server closed while idle (restart, idle timeout) is seen before use
- * (poll) and replaced at once. SIGPIPE is blocked around the I/O, never
- * handled. Failures are logged once per cause and process, and so is the
- * recovery. Host names are resolved by getaddrinfo(), which the timeout
- * does not bound: use an address or /etc/hosts.
+ * the URL asks for them, answered before the first command. The connect
+ * and every reply are bounded by the URL's timeout (SO_RCVTIMEO and
+ * SO_SNDTIMEO); a timeout or an I/O error drops the connection and the
+ * next connect waits out a backoff (100 ms doubling to 2 s), during
+ * which calls fail at once with MXG_ESTORE. A connection idle for a
+ * second is looked at (poll) before use and replaced if the server
+ * closed it. Commands go out with send(MSG_NOSIGNAL): no SIGPIPE in the
+ * host. The hot path makes two system calls: send and recv. Failures
+ * are logged once per cause and process, and so is the recovery. Host
+ * names are resolved by getaddrinfo(), which the timeout does not bound:
+ * use an address or /etc/hosts.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@
 #define BACKOFF_MAX 2000 /* ms */
 #define SCAN_COUNT  "500"
 #define KEYBUF      (MXG_REDIS_PREFIX_MAX + MXG_KEY_MAX)
+#define IDLE_CHECK  1000 /* ms idle before a connection is looked at */
+#define MARKER_SIZE 4096
 
 struct redis_store {
 	struct mxg_store base;
@@ -51,13 +55,15 @@ struct redis_store {
 	char where[MXG_REDIS_HOST_MAX + 32]; /* for logs; no password */
 	char sha[MXG_REDIS_NSCRIPTS][41];
 	redisContext *ctx;
-	pid_t pid;        /* process that made ctx */
-	int handshake;    /* AUTH/SELECT not sent yet on ctx */
-	int fresh;        /* ctx made by this call: no retry */
-	int64_t retry_at; /* monotonic ms: no connect before */
-	long backoff;     /* ms; 0: served since the last failure */
-	int failing;      /* an outage is being reported */
-	char cause[256];  /* what was logged last */
+	pid_t pid;                      /* process that made ctx */
+	volatile unsigned char *marker; /* 0 in a child: see forked() */
+	int64_t last_use;               /* monotonic ms of the last reply */
+	int handshake;                  /* AUTH/SELECT not sent yet on ctx */
+	int fresh;                      /* ctx made by this call: no retry */
+	int64_t retry_at;               /* monotonic ms: no connect before */
+	long backoff;    /* ms; 0: served since the last failure */
+	int failing;     /* an outage is being reported */
+	char cause[256]; /* what was logged last */
 };
 
 static int64_t
@@ -113,18 +119,32 @@ down(struct redis_store *s, const char *cause)
 	return fail(s, cause);
 }
 
-/* An I/O failure of ctx as text (errno as the failed call left it). */
-static void
-io_cause(struct redis_store *s, int err, char *buf, size_t size)
+/*
+ * Is this a child of the process that made ctx? A page the kernel zeroes
+ * in a child (MADV_WIPEONFORK) answers with a load; without one, getpid()
+ * (a system call: about 2 us on a VM, per decision).
+ */
+static int
+forked(const struct redis_store *s)
 {
-	if (s->ctx != NULL && s->ctx->err == REDIS_ERR_IO &&
-	    (err == EAGAIN || err == EWOULDBLOCK || err == EINPROGRESS))
-		snprintf(
-		    buf, size, "no answer within %ld ms", s->url.timeout_ms);
-	else if (s->ctx != NULL && s->ctx->err != 0)
-		snprintf(buf, size, "%s", s->ctx->errstr);
-	else
-		snprintf(buf, size, "out of memory");
+	if (s->marker != NULL)
+		return *s->marker == 0;
+	return s->pid != getpid();
+}
+
+static void
+marker_open(struct redis_store *s)
+{
+	void *page = mmap(NULL, MARKER_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return;
+	if (madvise(page, MARKER_SIZE, MADV_WIPEONFORK) != 0) {
+		munmap(page, MARKER_SIZE);
+		return;
+	}
+	s->marker = page;
 }
 
 /* Make sure this process has a connection. */
@@ -136,7 +156,7 @@ ready(struct redis_store *s)
 	int err;
 
 	s->fresh = 0;
-	if (s->ctx != NULL && s->pid == getpid())
+	if (s->ctx != NULL && !forked(s))
 		return MXG_OK;
 	drop(s); /* opened before fork: never share the socket */
 	if (s->backoff != 0 && mono_ms() < s->retry_at)
@@ -170,197 +190,202 @@ ready(struct redis_store *s)
 	if (s->url.path[0] == '\0')
 		(void)redisEnableKeepAlive(s->ctx);
 	s->pid = getpid();
+	if (s->marker != NULL)
+		*s->marker = 1;
+	s->last_use = mono_ms();
 	s->handshake = s->url.has_pass || s->url.db != 0;
 	s->fresh = 1;
 	return MXG_OK;
 }
 
-/* Queue AUTH and SELECT on a new connection; returns how many. */
+/*
+ * Send a formatted command with send(2) and MSG_NOSIGNAL, not hiredis's
+ * write(2): a peer that reset the connection fails the call instead of
+ * raising SIGPIPE in the host. 0, or -1 with *err.
+ */
 static int
-append_handshake(struct redis_store *s)
+send_all(struct redis_store *s, const char *buf, size_t len, int *err)
+{
+	while (len > 0) {
+		ssize_t n = send(s->ctx->fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EPIPE;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Send cmd and read its reply into *out. MXG_OK, or MXG_EIO with *err
+ * (errno) and *sent (whether the command left).
+ */
+static int
+exchange(struct redis_store *s, const char *cmd, size_t len, redisReply **out,
+    int *err, int *sent)
+{
+	void *v = NULL;
+
+	*err = 0;
+	*sent = 0;
+	if (send_all(s, cmd, len, err) != 0)
+		return MXG_EIO;
+	*sent = 1;
+	errno = 0;
+	if (redisGetReply(s->ctx, &v) != REDIS_OK) {
+		*err = errno;
+		return MXG_EIO;
+	}
+	*out = v;
+	return MXG_OK;
+}
+
+/* An I/O failure as text. */
+static void
+io_cause(struct redis_store *s, int sent, int err, char *buf, size_t size)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		snprintf(
+		    buf, size, "no answer within %ld ms", s->url.timeout_ms);
+	else if (!sent)
+		snprintf(buf, size, "connection lost: %s", strerror(err));
+	else if (s->ctx != NULL && s->ctx->err != 0)
+		snprintf(buf, size, "%s", s->ctx->errstr);
+	else
+		snprintf(buf, size, "out of memory");
+}
+
+/* One handshake command; MXG_OK, MXG_EIO or MXG_ESTORE (logged). */
+static int
+hello(struct redis_store *s, int argc, const char **argv, int *err, int *sent)
+{
+	char cause[sizeof(s->cause)], *cmd = NULL;
+	redisReply *r;
+	int len, rc;
+
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0)
+		return down(s, "out of memory");
+	rc = exchange(s, cmd, (size_t)len, &r, err, sent);
+	redisFreeCommand(cmd);
+	if (rc != MXG_OK)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (strcmp(argv[0], "AUTH") == 0)
+			snprintf(cause, sizeof(cause),
+			    "authentication failed (check the password in the "
+			    "store URL): %.100s",
+			    r->str);
+		else
+			snprintf(cause, sizeof(cause),
+			    "cannot select db %d: %.100s", s->url.db, r->str);
+		freeReplyObject(r);
+		return down(s, cause);
+	}
+	freeReplyObject(r);
+	return MXG_OK;
+}
+
+/*
+ * AUTH and SELECT on a new connection, each answered before anything
+ * else is sent: behind a failed SELECT a pipelined command would run in
+ * database 0.
+ */
+static int
+handshake(struct redis_store *s, int *err, int *sent)
 {
 	const char *argv[3];
 	char db[16];
-	int n = 0;
+	int rc;
 
 	if (s->url.has_pass) {
 		argv[0] = "AUTH";
-		if (s->url.user[0] != '\0') {
-			argv[1] = s->url.user;
-			argv[2] = s->url.pass;
-			(void)redisAppendCommandArgv(s->ctx, 3, argv, NULL);
-		} else {
-			argv[1] = s->url.pass;
-			(void)redisAppendCommandArgv(s->ctx, 2, argv, NULL);
-		}
-		n++;
+		argv[1] = s->url.user[0] != '\0' ? s->url.user : s->url.pass;
+		argv[2] = s->url.pass;
+		if ((rc = hello(s, s->url.user[0] != '\0' ? 3 : 2, argv, err,
+		         sent)) != MXG_OK)
+			return rc;
 	}
 	if (s->url.db != 0) {
 		snprintf(db, sizeof(db), "%d", s->url.db);
 		argv[0] = "SELECT";
 		argv[1] = db;
-		(void)redisAppendCommandArgv(s->ctx, 2, argv, NULL);
-		n++;
+		if ((rc = hello(s, 2, argv, err, sent)) != MXG_OK)
+			return rc;
 	}
-	return n;
-}
-
-/* Read the handshake replies; MXG_OK or MXG_ESTORE (logged). */
-static int
-read_handshake(struct redis_store *s, int n, int *ioerr)
-{
-	char cause[sizeof(s->cause)];
-	redisReply *r;
-	int auth = s->url.has_pass;
-
-	for (int i = 0; i < n; i++) {
-		void *v = NULL;
-
-		if (redisGetReply(s->ctx, &v) != REDIS_OK) {
-			*ioerr = errno;
-			return MXG_EIO;
-		}
-		r = v;
-		if (r->type == REDIS_REPLY_ERROR) {
-			if (i == 0 && auth)
-				snprintf(cause, sizeof(cause),
-				    "authentication failed (check the "
-				    "password in the store URL): %.100s",
-				    r->str);
-			else
-				snprintf(cause, sizeof(cause),
-				    "cannot select db %d: %.100s", s->url.db,
-				    r->str);
-			freeReplyObject(r);
-			return down(s, cause); /* drops the rest unread */
-		}
-		freeReplyObject(r);
-	}
+	s->handshake = 0;
 	return MXG_OK;
 }
 
 /*
- * SIGPIPE is blocked around our socket I/O (hiredis write()s): a peer
- * that reset the connection must fail the call, not kill the host. No
- * handler is installed; a SIGPIPE we raised is taken off before the
- * host's mask comes back.
- */
-struct quiet {
-	sigset_t old;
-	int pending; /* SIGPIPE was pending before: not ours */
-};
-
-static void
-quiet_begin(struct quiet *q)
-{
-	sigset_t set, pend;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	q->pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &q->old);
-}
-
-static void
-quiet_end(struct quiet *q)
-{
-	struct timespec zero = { 0, 0 };
-	sigset_t set, pend;
-	int saved = errno;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	if (!q->pending && sigpending(&pend) == 0 &&
-	    sigismember(&pend, SIGPIPE))
-		(void)sigtimedwait(&set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &q->old, NULL);
-	errno = saved;
-}
-
-/*
- * An idle connection has nothing to read; if it has, the server closed
- * it (restart, idle timeout) or reset it: do not write into it.
+ * A connection idle a while may have been closed by the server
+ * (restart, idle timeout): if it has something to read, it has.
  */
 static int
 idle_ok(struct redis_store *s)
 {
 	struct pollfd pfd = { .fd = s->ctx->fd, .events = POLLIN };
 
+	if (mono_ms() - s->last_use < IDLE_CHECK)
+		return 1;
 	return poll(&pfd, 1, 0) == 0;
-}
-
-/*
- * Write what is queued; read the n handshake replies, or (n == 0) the
- * one reply into *out.
- */
-static int
-exchange(struct redis_store *s, int n, redisReply **out, int *err)
-{
-	struct quiet q;
-	void *v = NULL;
-	int rc = MXG_OK;
-
-	quiet_begin(&q);
-	*err = 0;
-	if (n > 0) {
-		if ((rc = read_handshake(s, n, err)) == MXG_OK)
-			s->handshake = 0;
-	} else if (redisGetReply(s->ctx, &v) == REDIS_OK)
-		*out = v;
-	else {
-		*err = errno;
-		rc = MXG_EIO;
-	}
-	quiet_end(&q);
-	return rc;
 }
 
 /*
  * Send one command and read its reply (which may be an error reply: the
  * caller looks). MXG_OK with *out, or MXG_ESTORE (logged, connection
- * dropped). A connection found closed before use is replaced at once;
- * one that fails with EOF under the command gets one more try on a new
- * connection.
+ * dropped). A connection found closed before use is replaced at once; a
+ * command that could not be sent on a used connection, or met EOF, gets
+ * one more try on a new one (at worst the server saw it twice: a second
+ * decision on the same tuple at the same time).
  */
 static int
 command(struct redis_store *s, int argc, const char **argv, const size_t *lens,
     redisReply **out)
 {
-	char cause[sizeof(s->cause)];
-	int rc, n, err, attempt;
+	char cause[sizeof(s->cause)], *cmd = NULL;
+	int len, rc, err, sent;
 
-	for (attempt = 0;; attempt++) {
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, lens)) < 0)
+		return fail(s, "out of memory");
+	for (int attempt = 0;; attempt++) {
 		if ((rc = ready(s)) != MXG_OK)
-			return rc;
+			break;
 		if (!s->fresh && !idle_ok(s)) {
 			drop(s);
 			if ((rc = ready(s)) != MXG_OK)
-				return rc;
+				break;
 		}
-		/*
-		 * AUTH and SELECT go first, on their own: behind a failed
-		 * SELECT a pipelined command would run in database 0.
-		 */
-		if (s->handshake && (n = append_handshake(s)) > 0 &&
-		    (rc = exchange(s, n, NULL, &err)) != MXG_OK) {
-			if (rc == MXG_ESTORE)
-				return rc;
-			io_cause(s, err, cause, sizeof(cause));
-			return down(s, cause);
+		if (s->handshake) {
+			rc = handshake(s, &err, &sent);
+			if (rc == MXG_EIO) {
+				io_cause(s, sent, err, cause, sizeof(cause));
+				rc = down(s, cause);
+			}
+			if (rc != MXG_OK)
+				break;
 		}
-		if (redisAppendCommandArgv(s->ctx, argc, argv, lens) !=
-		    REDIS_OK)
-			return down(s, "out of memory");
-		rc = exchange(s, 0, out, &err);
-		if (rc == MXG_OK || rc == MXG_ESTORE)
-			return rc;
-		if (attempt == 0 && !s->fresh && s->ctx->err == REDIS_ERR_EOF) {
+		rc = exchange(s, cmd, (size_t)len, out, &err, &sent);
+		if (rc == MXG_OK) {
+			s->last_use = mono_ms();
+			break;
+		}
+		if (attempt == 0 && !s->fresh && err != EAGAIN &&
+		    err != EWOULDBLOCK &&
+		    (!sent || s->ctx->err == REDIS_ERR_EOF)) {
 			drop(s); /* closed under us: once more */
 			continue;
 		}
-		io_cause(s, err, cause, sizeof(cause));
-		return down(s, cause);
+		io_cause(s, sent, err, cause, sizeof(cause));
+		rc = down(s, cause);
+		break;
 	}
+	redisFreeCommand(cmd);
+	return rc;
 }
 
 /* EVALSHA script, EVAL on NOSCRIPT. args: the keys then the arguments. */
@@ -727,6 +752,8 @@ redis_close(struct mxg_store *base)
 	struct redis_store *s = (struct redis_store *)base;
 
 	drop(s);
+	if (s->marker != NULL)
+		munmap((void *)(uintptr_t)s->marker, MARKER_SIZE);
 	explicit_bzero(&s->url, sizeof(s->url));
 	free(s);
 }
@@ -766,6 +793,7 @@ mxg_store_redis_open(
 		return MXG_ESTORE;
 	}
 	s->base.ops = &redis_ops;
+	marker_open(s);
 	if (s->url.path[0] != '\0')
 		snprintf(s->where, sizeof(s->where), "redis %s", s->url.path);
 	else if (strchr(s->url.host, ':') != NULL)
