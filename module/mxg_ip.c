@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -118,17 +117,38 @@ mxg_ip_format(const struct mxg_ip *ip, char *buf, size_t size)
 {
 	char tmp[MXG_IP_STRLEN];
 	const char *r;
+	size_t n;
 
 	if (size == 0)
 		return;
 	buf[0] = '\0';
-	if (ip->family == 4)
-		r = inet_ntop(AF_INET, ip->a, tmp, sizeof(tmp));
-	else if (ip->family == 6)
+	if (ip->family == 4) {
+		/* by hand: inet_ntop costs more than a whole rules pass */
+		char *p = tmp;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = ip->a[i];
+
+			if (i > 0)
+				*p++ = '.';
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+		}
+		*p = '\0';
+		r = tmp;
+	} else if (ip->family == 6)
 		r = inet_ntop(AF_INET6, ip->a, tmp, sizeof(tmp));
 	else
 		r = NULL;
 	if (r == NULL)
 		return;
-	snprintf(buf, size, "%s", tmp);
+	n = strlen(r);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, r, n);
+	buf[n] = '\0';
 }

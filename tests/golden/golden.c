@@ -102,7 +102,10 @@ f_geoip(void *ctx, char cc[3], const char **why)
 	}
 	if (f->geo == NULL)
 		return 0;
-	snprintf(cc, 3, "%s", f->geo);
+	/* a provider answers from its per-request memo: a copy, no printf */
+	cc[0] = f->geo[0];
+	cc[1] = cc[0] ? f->geo[1] : '\0';
+	cc[2] = '\0';
 	return 1;
 }
 

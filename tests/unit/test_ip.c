@@ -1,4 +1,6 @@
 /* test_ip.c: client address parsing, masking and formatting. */
+#include <arpa/inet.h>
+
 #include "mxg_test.h"
 #include "mxg_ip.h"
 
@@ -100,6 +102,26 @@ START_TEST(small_buffer)
 }
 END_TEST
 
+START_TEST(v4_format_matches_inet_ntop)
+{
+	char want[INET_ADDRSTRLEN], got[MXG_IP_STRLEN];
+	struct mxg_ip ip;
+	unsigned i, x = 12345;
+
+	for (i = 0; i < 20000; i++) {
+		memset(&ip, 0, sizeof(ip));
+		ip.family = 4;
+		x = x * 1103515245u + 12345u;
+		memcpy(ip.a, &x, 4);
+		if (i < 256)
+			memset(ip.a, (int)i, 4);
+		inet_ntop(AF_INET, ip.a, want, sizeof(want));
+		mxg_ip_format(&ip, got, sizeof(got));
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -110,6 +132,7 @@ suite(void)
 	tcase_add_test(tc, rejects);
 	tcase_add_test(tc, masks);
 	tcase_add_test(tc, small_buffer);
+	tcase_add_test(tc, v4_format_matches_inet_ntop);
 	suite_add_tcase(s, tc);
 	return s;
 }
