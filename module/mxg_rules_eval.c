@@ -207,12 +207,23 @@ dnsrbl(struct mxg_eval *ev, const struct mxg_rbl *rbl, const char **why)
 		*why = why_nolookup;
 		return -1;
 	}
+	memset(&ans, 0, sizeof(ans));
+	*why = "DNSRBL lookup failed";
+	if (ev->lookup->dnsrbl_match != NULL) {
+		/* the provider checks every A record against answer/prefix */
+		r = ev->lookup->dnsrbl_match(ev->lookup_ctx, rbl->zone,
+		    &rbl->answer, rbl->prefix, &ans, why);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		ev->dnsrbl_hits |= 1UL << rbl->idx;
+		return 1;
+	}
 	if (ev->lookup->dnsrbl == NULL) {
 		*why = why_noop;
 		return -1;
 	}
-	memset(&ans, 0, sizeof(ans));
-	*why = "DNSRBL lookup failed";
 	r = ev->lookup->dnsrbl(ev->lookup_ctx, rbl->zone, &ans, why);
 	if (r < 0)
 		return -1;

@@ -13,6 +13,8 @@
  *   rbl=zone:a.b.c.d (listed with that answer)  spf=pass|fail|...
  *   geo=CC  rdns=name  unconfirmed=1  lookup=none (no provider)
  *   fail=rbl|spf|geo|rdns (that lookup could not decide)
+ *   rblmatch=1 (the provider offers dnsrbl_match: every rbl= answer of a
+ *   zone is an A record, any may match)
  * A fake lookup provider answers the network clauses from those fields.
  */
 #include <stdio.h>
@@ -50,6 +52,33 @@ static int
 failing(const struct fake *f, const char *what)
 {
 	return f->fail != NULL && strcmp(f->fail, what) == 0;
+}
+
+static int
+f_dnsrbl_match(void *ctx, const char *zone, const struct mxg_ip *want,
+    int prefix, struct mxg_ip *answer, const char **why)
+{
+	struct fake *f = ctx;
+	struct mxg_ip a, b;
+	int i, listed = 0;
+
+	if (failing(f, "rbl")) {
+		*why = "fake DNSRBL failure";
+		return -1;
+	}
+	mxg_ip_mask(want, prefix, &b);
+	for (i = 0; i < f->nrbl; i++) {
+		if (strcmp(f->rbl[i], zone) != 0)
+			continue;
+		listed = 1;
+		mxg_ip_mask(&f->rblans[i], prefix, &a);
+		if (a.family == b.family && memcmp(a.a, b.a, 4) == 0) {
+			*answer = f->rblans[i];
+			return 1;
+		}
+	}
+	(void)listed;
+	return 0;
 }
 
 static void
@@ -129,6 +158,14 @@ static const struct mxg_lookup_ops fakeops = { .prefetch = prefetch,
 	.geoip = f_geoip,
 	.rdns = f_rdns };
 
+/* the same with the optional op that sees every A record */
+static const struct mxg_lookup_ops fakeops_match = { .prefetch = prefetch,
+	.dnsrbl = f_dnsrbl,
+	.dnsrbl_match = f_dnsrbl_match,
+	.spf = f_spf,
+	.geoip = f_geoip,
+	.rdns = f_rdns };
+
 static int
 spfval(const char *s)
 {
@@ -175,7 +212,7 @@ request(const struct mxg_ruleset *rs, char *line, unsigned lineno)
 	enum mxg_stage stage = MXG_STAGE_RCPT;
 	char *tok, *save, *v, *c;
 	char buf[1024];
-	int nolookup = 0, r;
+	int nolookup = 0, rblmatch = 0, r;
 
 	memset(&req, 0, sizeof(req));
 	memset(&ev, 0, sizeof(ev));
@@ -245,6 +282,8 @@ request(const struct mxg_ruleset *rs, char *line, unsigned lineno)
 			f.confirmed = 0;
 		else if (strcmp(tok, "lookup") == 0)
 			nolookup = 1;
+		else if (strcmp(tok, "rblmatch") == 0)
+			rblmatch = 1;
 		else if (strcmp(tok, "fail") == 0)
 			f.fail = v;
 	}
@@ -256,7 +295,7 @@ request(const struct mxg_ruleset *rs, char *line, unsigned lineno)
 	ev.rcpt = req.rcpt ? req.rcpt : "";
 	ev.now = req.now;
 	ev.log.fn = logfn;
-	ev.lookup = nolookup ? NULL : &fakeops;
+	ev.lookup = nolookup ? NULL : rblmatch ? &fakeops_match : &fakeops;
 	ev.lookup_ctx = &f;
 	r = mxg_rules_eval(rs, stage, &ev, &m);
 	printf("%u: %s line=%u", lineno,
