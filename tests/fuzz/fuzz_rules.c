@@ -33,6 +33,19 @@ dnsrbl(void *ctx, const char *zone, struct mxg_ip *answer, const char **why)
 }
 
 static int
+dnsrbl_match(void *ctx, const char *zone, const struct mxg_ip *want, int prefix,
+    struct mxg_ip *answer, const char **why)
+{
+	(void)ctx;
+	(void)prefix;
+	*why = "fuzz";
+	if (zone[0] == 'b')
+		return -1;
+	*answer = *want;
+	return zone[0] == 'm';
+}
+
+static int
 spf(void *ctx, int *result, const char **why)
 {
 	(void)ctx;
@@ -62,6 +75,12 @@ rdns(void *ctx, const char **name, int *confirmed, const char **why)
 
 static const struct mxg_lookup_ops ops = { .prefetch = prefetch,
 	.dnsrbl = dnsrbl,
+	.spf = spf,
+	.geoip = geoip,
+	.rdns = rdns };
+
+static const struct mxg_lookup_ops ops_match = { .prefetch = prefetch,
+	.dnsrbl_match = dnsrbl_match,
 	.spf = spf,
 	.geoip = geoip,
 	.rdns = rdns };
@@ -96,7 +115,7 @@ decide(const struct mxg_ruleset *rs, const char *ip, const char *name,
 	ev.sender = req.sender;
 	ev.rcpt = req.rcpt;
 	ev.now = req.now;
-	ev.lookup = withops ? &ops : NULL;
+	ev.lookup = withops == 2 ? &ops_match : withops ? &ops : NULL;
 	ev.remaining = 100;
 	ev.msgsize = 5000;
 	ev.headers = "Subject: hello\nFrom: a@b\n";
@@ -127,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		decide(
 		    rs, "2001:db8::1", "mail.example.org", 0, MXG_STAGE_RCPT);
 		decide(rs, "127.0.0.1", "", 1, MXG_STAGE_DATA);
+		decide(rs, "198.51.100.7", NULL, 2, MXG_STAGE_RCPT);
 		mxg_rules_free(rs);
 	}
 	/* the input as a format string, into a small buffer */
