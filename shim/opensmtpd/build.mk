@@ -30,7 +30,8 @@ INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/opensmtpd/filter-mxgrey \
 INTEGRATION	+= tests/integration/opensmtpd_greylist.sh \
 		  tests/integration/opensmtpd_reload.sh \
 		  tests/integration/opensmtpd_concurrent.sh \
-		  tests/integration/opensmtpd_data.sh
+		  tests/integration/opensmtpd_data.sh \
+		  tests/integration/opensmtpd_dns.sh
 
 # Fuzz target on the line parser and state machine (tests/fuzz/build.mk).
 FUZZ_TARGETS	+= fuzz_smtpd_line

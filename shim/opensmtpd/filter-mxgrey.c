@@ -23,8 +23,16 @@
 #endif
 #define DEFAULT_RULES MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
 
+/* A check waiting for its lookups. */
+struct pend {
+	struct mxg_pending *p;
+	struct smtpd_query *q;
+	struct pend *next;
+};
+
 struct filter_main {
 	struct mxg_engine *engine; /* NULL: answer every rcpt 451 */
+	struct pend *pending;      /* checks waiting for DNS */
 	struct smtpd_filter *filter;
 	struct smtpd_loop *loop;
 	const char *rules;
@@ -67,30 +75,89 @@ write_line(void *ctx, const char *line, size_t len)
 	smtpd_loop_write(fm->loop, line, len);
 }
 
-/* The blocking check; a non-blocking engine API would start it here. */
+static void
+unavailable(struct mxg_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->action = MXG_TEMPFAIL;
+	v->reason = MXG_R_FAILURE;
+	v->code = 451;
+	(void)snprintf(v->ecode, sizeof(v->ecode), "4.3.0");
+	(void)snprintf(v->text, sizeof(v->text),
+	    "Greylisting unavailable, please try again later");
+}
+
+/*
+ * A recipient: decided at once, or, when the rules need DNS answers,
+ * started and finished from the event loop (events()), so that a slow
+ * lookup holds up its own session only.
+ */
 static void
 check(void *ctx, struct smtpd_query *q)
 {
 	struct filter_main *fm = ctx;
+	struct mxg_pending *p = NULL;
 	struct mxg_verdict v;
+	struct pend *pd;
 	int err;
 
-	if (fm->engine != NULL)
-		err = mxg_check(fm->engine, &q->req, &v);
-	else {
-		memset(&v, 0, sizeof(v));
-		v.action = MXG_TEMPFAIL;
-		v.reason = MXG_R_FAILURE;
-		v.code = 451;
-		(void)snprintf(v.ecode, sizeof(v.ecode), "4.3.0");
-		(void)snprintf(v.text, sizeof(v.text),
-		    "Greylisting unavailable, please try again later");
-		err = MXG_EINVAL;
+	if (fm->engine == NULL) {
+		unavailable(&v);
+		smtpd_filter_done(q, MXG_EINVAL, &v);
+		return;
+	}
+	err = mxg_check_start(fm->engine, &q->req, &p, &v);
+	if (err == MXG_EAGAIN) {
+		if ((pd = calloc(1, sizeof(*pd))) == NULL) {
+			mxg_check_cancel(p);
+			unavailable(&v);
+			smtpd_filter_done(q, MXG_ENOMEM, &v);
+			return;
+		}
+		pd->p = p;
+		pd->q = q;
+		pd->next = fm->pending;
+		fm->pending = pd;
+		return;
 	}
 	smtpd_filter_done(q, err, &v);
 }
 
-/* End of DATA, for dacl rules: the blocking call too, for now. */
+static int
+loop_fds(void *ctx, struct pollfd *fds, int max, int *timeout_ms)
+{
+	struct filter_main *fm = ctx;
+
+	*timeout_ms = -1;
+	if (fm->engine == NULL || fm->pending == NULL)
+		return 0;
+	return mxg_poll_fds(fm->engine, fds, max, timeout_ms);
+}
+
+/* Hand poll's answer to the engine; answer every check now decided. */
+static void
+loop_events(void *ctx, const struct pollfd *fds, int n)
+{
+	struct filter_main *fm = ctx;
+	struct pend **pp, *pd;
+	struct mxg_verdict v;
+	int err;
+
+	if (fm->engine == NULL || fm->pending == NULL)
+		return;
+	mxg_poll_process(fm->engine, fds, n);
+	for (pp = &fm->pending; (pd = *pp) != NULL;) {
+		if ((err = mxg_check_finish(pd->p, &v)) == MXG_EAGAIN) {
+			pp = &pd->next;
+			continue;
+		}
+		*pp = pd->next;
+		smtpd_filter_done(pd->q, err, &v);
+		free(pd);
+	}
+}
+
+/* End of DATA, for dacl rules: the engine has only a blocking call. */
 static void
 check_data(void *ctx, struct smtpd_query *q)
 {
@@ -213,6 +280,8 @@ main(int argc, char *argv[])
 	lops.line = on_line;
 	lops.hup = on_hup;
 	lops.log = log_line;
+	lops.fds = loop_fds;
+	lops.events = loop_events;
 	lops.ctx = &fm;
 	if ((fm.filter = smtpd_filter_new(&ops)) == NULL ||
 	    (fm.loop = smtpd_loop_new(STDIN_FILENO, STDOUT_FILENO, &lops)) ==
@@ -238,6 +307,14 @@ main(int argc, char *argv[])
 	}
 	rc = smtpd_loop_run(fm.loop) == 0 ? 0 : 1;
 done:
+	while (fm.pending != NULL) {
+		struct pend *pd = fm.pending;
+
+		fm.pending = pd->next;
+		mxg_check_cancel(pd->p);
+		free(pd->q);
+		free(pd);
+	}
 	if (pidfile != NULL)
 		(void)unlink(pidfile);
 	smtpd_loop_free(fm.loop);

@@ -260,9 +260,9 @@ readin(struct smtpd_loop *l)
 int
 smtpd_loop_run(struct smtpd_loop *l)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[3 + SMTPD_LOOP_EXTRA];
 	char drain[64];
-	int r;
+	int r, n, timeout;
 
 	for (;;) {
 		if (got_hup) {
@@ -283,12 +283,22 @@ smtpd_loop_run(struct smtpd_loop *l)
 		pfd[1].events = POLLOUT;
 		pfd[2].fd = l->sigpipe[0];
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, -1) == -1) {
+		timeout = -1;
+		n = 0;
+		if (l->ops.fds != NULL) {
+			n = l->ops.fds(
+			    l->ops.ctx, pfd + 3, SMTPD_LOOP_EXTRA, &timeout);
+			if (n < 0 || n > SMTPD_LOOP_EXTRA)
+				n = 0;
+		}
+		if (poll(pfd, (nfds_t)(3 + n), timeout) == -1) {
 			if (errno == EINTR)
 				continue;
 			say(l, MXG_LOG_ERR, "poll: %s", strerror(errno));
 			return -1;
 		}
+		if (l->ops.events != NULL)
+			l->ops.events(l->ops.ctx, pfd + 3, n);
 		if (pfd[2].revents & POLLIN)
 			while (read(l->sigpipe[0], drain, sizeof(drain)) > 0)
 				continue;

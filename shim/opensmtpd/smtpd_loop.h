@@ -3,13 +3,16 @@
  * and out, both non-blocking) and a self-pipe for signals. Input is cut
  * into lines of at most SMTPD_LINE_MAX bytes (longer ones are dropped and
  * logged); output is buffered and written when the pipe takes it.
- * Further descriptors (a resolver's sockets, for non-blocking checks) are
- * meant to join the same poll set.
+ * The host's own descriptors (the engine's resolver sockets, for
+ * non-blocking checks) join the same poll set through ops->fds.
  */
 #ifndef SMTPD_LOOP_H
 #define SMTPD_LOOP_H
 
+#include <poll.h>
 #include <stddef.h>
+
+#define SMTPD_LOOP_EXTRA 64 /* descriptors the host may add */
 
 struct smtpd_loop;
 
@@ -20,6 +23,14 @@ struct smtpd_loop_ops {
 	void (*hup)(void *ctx);
 	/* log: one line, no newline; level is an enum mxg_log_level */
 	void (*log)(void *ctx, int level, const char *msg);
+	/*
+	 * fds: before each poll, fill up to max more descriptors (the
+	 * engine's lookups) and return how many; *timeout_ms (-1: none)
+	 * may be lowered. NULL: none.
+	 */
+	int (*fds)(void *ctx, struct pollfd *fds, int max, int *timeout_ms);
+	/* events: after each poll (also on timeout), poll's answer for them */
+	void (*events)(void *ctx, const struct pollfd *fds, int n);
 	void *ctx;
 };
 

@@ -112,6 +112,7 @@ smtpd_init() {
 	LOG=$T/smtpd.log
 	FPID=$T/filter.pid
 	SPID=
+	EXTRA_PIDS=
 	# the filter runs as opensmtpd: it writes its pid and the store here
 	chown opensmtpd:opensmtpd "$T"
 	su -s /bin/sh -c "test -x '$FILTER'" opensmtpd ||
@@ -125,6 +126,11 @@ smtpd_init() {
 smtpd_cleanup() {
 	rc=$?
 	smtpd_stop
+	# helpers a test started (a fake DNS server ...), by pid
+	for p in $EXTRA_PIDS; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	rm -rf /var/spool/smtpd
 	if [ $rc -ne 0 ] && [ -f "$LOG" ]; then
 		echo "--- last lines of $LOG:"
