@@ -225,9 +225,16 @@ channel(struct mxg_dns *dns)
 	opt.timeout =
 	    (int)(dns->timeout_ms / 2 < 100 ? 100 : dns->timeout_ms / 2);
 	opt.tries = 2;
-	opt.flags = ARES_FLAG_NOSEARCH;
+	/*
+	 * EDNS with 1232 bytes (the DNS flag day size): big SPF records
+	 * come in one UDP answer, not truncated then again over TCP.
+	 * c-ares drops EDNS by itself for a server that answers FORMERR.
+	 */
+	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
+	opt.ednspsz = 1232;
 	rc = ares_init_options(&dns->ch, &opt,
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+	        ARES_OPT_EDNSPSZ);
 	if (rc != ARES_SUCCESS) {
 		mxg_log(&dns->log, MXG_LOG_ERR, "dns: c-ares channel: %s",
 		    ares_strerror(rc));

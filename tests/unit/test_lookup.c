@@ -17,6 +17,23 @@
 
 #define RELAY_MS 150
 
+/* An SPF record of about 750 bytes in three strings (TCP or EDNS). */
+#define BIG_SPF                                                                \
+	"txt-record=big.spf.test,"                                             \
+	"\"v=spf1 ip4:198.51.1.0/24 ip4:198.51.2.0/24 ip4:198.51.3.0/"         \
+	"24 ip4:198.51.4.0/24 ip4:198.51.5.0/24 ip4:198.51.6.0/24 ip4"         \
+	":198.51.7.0/24 ip4:198.51.8.0/24 ip4:198.51.9.0/24 ip4:198.5"         \
+	"1.10.0/24 ip4:198.51.11.0/24 ip4:198.51.12.0/24 ip4:198.51.1"         \
+	"3.0/24\",\" ip4:198.51.14.0/24 ip4:198.51.15.0/24 ip4:198.51"         \
+	".16.0/24 ip4:198.51.17.0/24 ip4:198.51.18.0/24 ip4:198.51.19"         \
+	".0/24 ip4:198.51.20.0/24 ip4:198.51.21.0/24 ip4:198.51.22.0/"         \
+	"24 ip4:198.51.23.0/24 ip4:198.51.24.0/24 ip4:198.51.25.0/24 "         \
+	"ip4:198.51.26.0/24\",\" ip4:198.51.27.0/24 ip4:198.51.28.0/2"         \
+	"4 ip4:198.51.29.0/24 ip4:198.51.30.0/24 ip4:198.51.31.0/24 i"         \
+	"p4:198.51.32.0/24 ip4:198.51.33.0/24 ip4:198.51.34.0/24 ip4:"         \
+	"198.51.35.0/24 ip4:198.51.36.0/24 ip4:198.51.37.0/24 ip4:198"         \
+	".51.38.0/24 ip4:198.51.39.0/24 ip4:192.0.2.0/24 -all\"\n"
+
 /*
  * Client 192.0.2.10 is listed in rbl1 (127.0.0.2) and rbl2 (127.0.0.4),
  * 192.0.2.11 nowhere; 2001:db8::10 in rbl1 (127.0.0.3). SPF domains for
@@ -43,7 +60,7 @@ static const char zones[] =
     "txt-record=pass.spf.test,\"v=spf1 ip4:192.0.2.0/24 -all\"\n"
     "txt-record=fail.spf.test,\"v=spf1 ip4:198.51.100.0/24 -all\"\n"
     "txt-record=soft.spf.test,\"v=spf1 ip4:198.51.100.0/24 ~all\"\n"
-    "txt-record=neutral.spf.test,\"v=spf1 ?all\"\n"
+    "txt-record=neutral.spf.test,\"v=spf1 ?all\"\n" BIG_SPF
     "txt-record=v6.spf.test,\"v=spf1 ip6:2001:db8::/32 a:mail6.good.test -all\"\n"
     "txt-record=incl.spf.test,\"v=spf1 include:pass.spf.test -all\"\n"
     "txt-record=a.spf.test,\"v=spf1 a:host.spf.test/24 -all\"\n"
@@ -267,6 +284,19 @@ START_TEST(spf_results)
 	ck_assert_int_eq(
 	    spf_of(lk, "192.0.2.10", "a@bad.spf.test", "h", &r, &why), 1);
 	ck_assert_int_eq(r, MXG_SPF_PERMERROR);
+	/* a record too big for 512 bytes of UDP */
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@big.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_PASS);
+	ck_assert_int_eq(
+	    spf_of(lk, "203.0.113.9", "a@big.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(r, MXG_SPF_FAIL);
+	/* in one EDNS answer: no retry over TCP (dnsmasq logs both) */
+	ck_assert_int_eq(
+	    spf_of(lk, "192.0.2.10", "a@marker.spf.test", "h", &r, &why), 1);
+	ck_assert_int_eq(
+	    mxg_dnstest_await(&srv, "query[TXT] marker.spf.test"), 1);
+	ck_assert_int_eq(mxg_dnstest_count(&srv, "query[TXT] big.spf.test"), 1);
 	/* v6 clients: ip6 and a (AAAA) */
 	ck_assert_int_eq(
 	    spf_of(lk, "2001:db8::25", "a@v6.spf.test", "h", &r, &why), 1);
