@@ -67,8 +67,8 @@ cmp_float(const void *a, const void *b)
 }
 
 static void
-child(const char *spec, long tuples, long n, int me, long rate, float *lat,
-    long *errors)
+child(const char *spec, long tuples, long n, int me, int procs, long rate,
+    float *lat, long *errors)
 {
 	struct timespec next;
 	struct mxg_log log = { logline, NULL };
@@ -81,6 +81,13 @@ child(const char *spec, long tuples, long n, int me, long rate, float *lat,
 	if (mxg_store_open(&s, spec, 0, &log) != MXG_OK)
 		die("cannot open the store");
 	clock_gettime(CLOCK_MONOTONIC, &next);
+	if (rate > 0) { /* spread the processes over one period */
+		next.tv_nsec += (1000000000L / rate) / procs * me;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+	}
 	for (long i = 0; i < n; i++) {
 		struct mxg_ip a;
 		long k;
@@ -166,8 +173,8 @@ main(int argc, char **argv)
 		if (pid < 0)
 			die("fork");
 		if (pid == 0)
-			child(argv[1], tuples, n, i, rate, lat + (long)i * n,
-			    errors);
+			child(argv[1], tuples, n, i, procs, rate,
+			    lat + (long)i * n, errors);
 	}
 	for (int i = 0; i < procs; i++) {
 		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
