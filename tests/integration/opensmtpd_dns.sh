@@ -4,7 +4,8 @@
 # for IPv4 clients and never for IPv6 ones; the rules look the client up
 # in that zone. A session over ::1 sends RCPT and waits for its lookup to
 # time out (then 451 4.3.0, the failure action), while 20 sessions over
-# 127.0.0.1, started after it, get their 451 4.7.1 right away.
+# 127.0.0.1, started after it, get their 451 4.7.1 right away. A SIGHUP
+# (rules reload) arrives while the lookup is pending.
 . tests/integration/opensmtpd_lib.sh
 smtpd_init opensmtpd_dns
 [ -n "$HAVE_V6" ] || skip "no ::1 on lo"
@@ -44,7 +45,7 @@ racl greylist default"
 smtpd_start
 
 N=20
-python3 - "$PORT" "$N" >"$T/client.out" <<'PY' || fail "client failed"
+python3 - "$PORT" "$N" >"$T/client.out" <<'PY' &
 import asyncio, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 
@@ -83,6 +84,15 @@ async def main():
 
 asyncio.run(asyncio.wait_for(main(), 40))
 PY
+CPID=$!
+EXTRA_PIDS="$EXTRA_PIDS $CPID"
+# while the ::1 lookup hangs: a SIGHUP must not lose the pending check
+wait_until 20 grep -q 'query 34 labels' "$T/dns.log" ||
+    fail "the ::1 lookup never reached the DNS server"
+kill -s HUP "$(filter_pid)" || fail "cannot signal the filter"
+wait "$CPID" || fail "client failed"
+grep -q 'rules reloaded from' "$LOG" || fail "no reload logged"
+ok "SIGHUP while the lookup was pending"
 sed 's/^/    /' "$T/client.out" | head -n 4
 
 set -- $(grep '^slow' "$T/client.out")
