@@ -8,18 +8,25 @@
  * Blocking use (mxg_check), one request at a time per provider:
  *	mxg_lookup_begin(lk, &ev);
  *	ev.lookup = mxg_lookup_ops(); ev.lookup_ctx = lk;
- *	mxg_rules_eval(...);	// prefetch, then each op waits as needed
+ *	ev.lookup->prefetch(lk, rs, stage);	// all queries go out now
+ *	mxg_rules_eval(...);	// each op waits as needed
  *	mxg_lookup_end(lk);
  *
  * Non-blocking use (event loop): after begin, call the prefetch op (or
  * mxg_lookup_prefetch), then until mxg_lookup_done() is 1: poll the fds
  * of mxg_lookup_fds() for at most its timeout and hand the result to
- * mxg_lookup_process(). Evaluation then finds every answer ready (SPF
- * includes past the prefetched ones may still wait, bounded by the
- * request's deadline).
+ * mxg_lookup_process(). Evaluation then finds every answer ready (the
+ * SPF record, its include/redirect/a/mx targets and MX hosts are fetched
+ * ahead; deeper or macro names may still wait, bounded by the deadline).
+ * Many sessions at once: one struct mxg_lookup_req each (below).
  *
  * Every wait ends at the request's deadline: begin time + the resolver
- * timeout. A lookup not answered by then could not decide (-1).
+ * timeout, for all the request's lookups together (an SPF chain too). A
+ * lookup not answered by then could not decide (-1, why says which).
+ * Answers are cached for their TTL (negative ones too: SOA minimum, or
+ * 60 s) per process and, with mxg_lookup_share(), in a file shared by
+ * every process of the host. Failures are logged once per cause until
+ * the lookup works again.
  */
 #ifndef MXG_LOOKUP_H
 #define MXG_LOOKUP_H
