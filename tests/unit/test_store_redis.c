@@ -3,13 +3,16 @@
  * each test starts on 127.0.0.1 (a free port) and stops; the server is
  * killed with its test process even when a test dies (PR_SET_PDEATHSIG).
  *
- * Covers: URL forms; the script's SHA-1; two hosts sharing one Redis;
- * the same decisions and records as mxg_grey_step() and the tdb store for
- * a long random script; 8 processes x 2 handles on overlapping tuples
- * (exact counts); Redis killed, stopped and restarted (fast MXG_ESTORE,
- * one log line, service back); requirepass with a wrong, missing and
- * right password; put + iterate (migrate); unix socket, db and prefix;
- * a handle opened before fork.
+ * Covers: URL forms; the script's SHA-1; two hosts sharing one Redis
+ * (store handles, and two engines through mxg_check()); the same
+ * decisions and records as mxg_grey_step() and the tdb store for a long
+ * random script, and at exact expiry boundaries; 8 processes x 2
+ * handles on overlapping tuples (exact counts); Redis killed, hung and
+ * restarted (fast MXG_ESTORE, one log line, service back); a connect
+ * that never completes; requirepass with a wrong, missing and right
+ * password, a missing db; put + iterate (migrate round trip, many SCAN
+ * batches, deletes); unix socket, db and prefix; a handle used across
+ * fork.
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -30,6 +33,7 @@
 #include "mxg_test.h"
 #include "mxg_redis.h"
 #include "mxg_store.h"
+#include "mxgrey.h"
 
 static const struct mxg_grey_params P = {
 	.delay = 1800, .autowhite = 86400, .timeout = 432000
@@ -447,6 +451,68 @@ START_TEST(two_hosts)
 	mxg_store_close(a);
 	mxg_store_close(b);
 	server_stop(&sv, SIGTERM);
+}
+END_TEST
+
+/* ---- two engines (two MX hosts) through mxg_check() ---- */
+
+static const struct mxg_host HOST = { MXGREY_API_VERSION, keep_log, NULL, NULL,
+	NULL };
+
+static int
+check(struct mxg_engine *e, time_t now, struct mxg_verdict *v)
+{
+	struct mxg_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.client_addr = "203.0.113.25";
+	req.sender = "<news@example.org>";
+	req.rcpt = "<postmaster@example.net>";
+	req.helo = "mail.example.org";
+	req.now = now;
+	return mxg_check(e, &req, v);
+}
+
+START_TEST(two_engines)
+{
+	struct server sv;
+	struct mxg_engine *mx1 = NULL, *mx2 = NULL;
+	struct mxg_verdict v;
+	char rules[1024];
+	time_t now = time(NULL);
+	FILE *f;
+
+	server_new(&sv, NULL, "?prefix=eng:&timeout=200ms");
+	snprintf(
+	    rules, sizeof(rules), "%s/rules.conf", mxg_test_dir("store_redis"));
+	ck_assert_ptr_nonnull(f = fopen(rules, "w"));
+	fputs("greylist 30m\nautowhite 1d\nracl greylist default\n", f);
+	fclose(f);
+	ck_assert_int_eq(mxg_open(&mx1, rules, sv.url, &HOST), MXG_OK);
+	ck_assert_int_eq(mxg_open(&mx2, rules, sv.url, &HOST), MXG_OK);
+
+	ck_assert_int_eq(check(mx1, now, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.reason, MXG_R_NEW);
+	ck_assert_int_eq(check(mx2, now + 600, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.remaining, 1200);
+	ck_assert_int_eq(check(mx2, now + 1860, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_PASSED);
+	ck_assert_int_eq(check(mx1, now + 1920, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_AUTOWHITE);
+	ck_assert_int_eq(v.autowhite_until, now + 1920 + 86400);
+	ck_assert_int_eq(nerr, 0);
+
+	/* Redis gone: the failure action (tempfail), fast */
+	server_stop(&sv, SIGKILL);
+	ck_assert_int_eq(check(mx1, now + 2000, &v), MXG_ESTORE);
+	ck_assert_int_eq(v.action, MXG_TEMPFAIL);
+	ck_assert_int_eq(v.code / 100, 4);
+	mxg_close(mx1);
+	mxg_close(mx2);
 }
 END_TEST
 
@@ -1396,6 +1462,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, log_reset, NULL); /* for CK_FORK=no */
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, two_hosts);
+	tcase_add_test(tc, two_engines);
 	tcase_add_test(tc, same_as_mxg_grey);
 	tcase_add_test(tc, boundaries);
 	tcase_add_test(tc, same_as_tdb);
