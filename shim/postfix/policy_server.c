@@ -30,6 +30,7 @@ struct conn {
 };
 
 static int sigpipe_fd[2] = { -1, -1 };
+static time_t accept_pause; /* no accept(2) before this */
 
 static void
 on_signal(int sig)
@@ -183,9 +184,13 @@ accept_all(
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			    errno != EINTR && errno != ECONNABORTED) {
+				/* out of descriptors: pause accepting for a
+				   second rather than spin on poll */
 				mxg_daemon_logf(srv->log, MXG_LOG_WARNING,
-				    "accept: %s", strerror(errno));
+				    "accept: %s; pausing", strerror(errno));
+				accept_pause = time(NULL) + 1;
+			}
 			return;
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -267,7 +272,9 @@ mxg_policy_serve(struct mxg_policy_server *srv)
 		np = 0;
 		pfd[np].fd = sigpipe_fd[0];
 		pfd[np++].events = POLLIN;
-		nl = nconns < srv->max_conns ? srv->nlisten : 0;
+		nl = nconns < srv->max_conns && time(NULL) >= accept_pause
+		    ? srv->nlisten
+		    : 0;
 		for (i = 0; i < nl; i++) {
 			pfd[np].fd = srv->lfd[i];
 			pfd[np++].events = POLLIN;
