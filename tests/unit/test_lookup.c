@@ -172,6 +172,25 @@ START_TEST(reverse_names)
 }
 END_TEST
 
+/* A `resolver` c-ares cannot use: no provider, and the log says why. */
+START_TEST(bad_resolver_refused)
+{
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_log log = { loglines, &nlogged };
+	struct mxg_lookup *lk;
+	int before = nlogged;
+
+	conf.servers = "not-an-address:53";
+	ck_assert_ptr_null(mxg_lookup_new_conf(&conf, &log));
+	ck_assert_int_gt(nlogged, before);
+	/* resolv.conf's servers when the rules name none */
+	conf.servers = NULL;
+	lk = mxg_lookup_new_conf(&conf, &log);
+	ck_assert_ptr_nonnull(lk);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 START_TEST(dnsrbl_hits_and_misses)
 {
 	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
@@ -1043,6 +1062,7 @@ suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, reverse_names);
+	tcase_add_test(tc, bad_resolver_refused);
 	tcase_add_test(tc, dnsrbl_hits_and_misses);
 	tcase_add_test(tc, dnsrbl_several_answers);
 	tcase_add_test(tc, spf_results);
