@@ -16,6 +16,8 @@ racl whitelist addr ::1/128
 racl whitelist rcpt postmaster@test
 racl blacklist rcpt spam@test msg \"Go away, you are not welcome\"
 racl greylist default msg \"Greylisted by mxgrey, come back later\""
+# as docs/exim-acl.conf suggests: the daemon preloads the object
+EXIM_EXTRA="smtp_accept_max_per_host = \${dlfunc{$SO}{mxgrey_preload}{0}}"
 exim_start
 
 # 1. first sight: 451 with the configured text
@@ -24,6 +26,14 @@ r=$(rcpt_reply alice@example.org bob@test)
 expect_prefix "first RCPT" "$r" "451 4.7.1 Greylisted by mxgrey, come back later"
 grep -q 'mxgrey: defer 451 4.7.1 .*remaining=3 reason=new' "$T/log/mainlog" ||
     fail "no 'reason=new remaining=3' line in the Exim log"
+
+# the daemon has the object loaded but no engine: no store, no rules open
+grep -q mxgrey_exim.so "/proc/$XPID/maps" ||
+    fail "daemon did not preload mxgrey_exim.so"
+if ls -l "/proc/$XPID/fd" | grep -q 'greylist.tdb'; then
+	fail "the daemon has the store open"
+fi
+ok "daemon: object preloaded, store not open"
 
 # 2. early retry: still 451, less time left
 sleep 1.2

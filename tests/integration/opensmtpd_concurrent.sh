@@ -16,7 +16,7 @@ autowhite 1h
 racl greylist default"
 smtpd_start
 
-command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
+need_python3
 
 # wave NAME: one asyncio client opens N sessions (N perl swaks processes
 # would measure the machine's load, not the filter), then sends all N

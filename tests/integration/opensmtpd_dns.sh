@@ -10,7 +10,7 @@
 . tests/integration/opensmtpd_lib.sh
 smtpd_init opensmtpd_dns
 [ -n "$HAVE_V6" ] || skip "no ::1 on lo"
-command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
+need_python3
 
 DNSPORT=$(free_port)
 python3 - "$DNSPORT" >"$T/dns.log" 2>&1 <<'PY' &

@@ -82,6 +82,14 @@ smtpd_users() {
 	mkdir -p /var/lib/opensmtpd/empty
 }
 
+# need_python3: the asyncio SMTP clients of some tests (Debian's python3).
+need_python3() {
+	command -v python3 >/dev/null 2>&1 && return 0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y python3 \
+	    >/dev/null 2>&1
+	command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
+}
+
 smtpd_init() {
 	NAME=$1
 	TOP=$(pwd)

@@ -44,7 +44,7 @@ pidfile "$A/m/milter.pid"
 $user
 greylist 3
 autowhite 3600
-racl blacklist from $1 msg "Go away"
+racl blacklist from $1 msg "Go away, 100% sure"
 racl greylist default
 EOC
 	mv "$T/m/rules.tmp" "$T/m/rules.conf"
@@ -102,7 +102,7 @@ echo "ok: passed after the delay, X-Greylist header in the message"
 pf_expect "250" a@example.org b@example.net            # autowhite
 pf_expect "451 4.7.1" a@example.org c@example.net      # new tuple
 pf_expect "550 5.7.1" spam@example.org b@example.net   # blacklist
-grep -q "Go away" "$T/swaks.out" || fail "no blacklist text"
+grep -q "Go away, 100% sure" "$T/swaks.out" || fail "no blacklist text (with a %)"
 
 # the rules file changes: reloaded on the next connection
 sleep 1   # a new mtime second for the change check

@@ -31,7 +31,7 @@ rm -rf "$T" && mkdir -p "$T" || exit 1
 cat >"$T/rules.conf" <<'EOC'
 greylist 3
 autowhite 3600
-racl blacklist from spam@example.org msg "Go away"
+racl blacklist from spam@example.org msg "Go away, 100% sure"
 racl greylist default
 EOC
 PP=$(free_port)
@@ -81,7 +81,7 @@ echo "ok: passed after the delay, X-Greylist header added"
 pf_expect "250" a@example.org b@example.net            # autowhite
 pf_expect "451 4.7.1" a@example.org c@example.net      # new tuple
 pf_expect "550 5.7.1" spam@example.org b@example.net   # blacklist
-grep -q "Go away" "$T/swaks.out" || fail "no blacklist text"
+grep -q "Go away, 100% sure" "$T/swaks.out" || fail "no blacklist text (with a %)"
 
 # SIGHUP: new rules blacklist another sender
 cat >"$T/rules.conf" <<'EOC'
