@@ -46,7 +46,8 @@ check("header client", string.find(h, "%[192%.0%.2%.1%]") ~= nil, true)
 
 -- 2. abort, then a new message on the same connection: blacklisted
 -- sender whose text has a '%' (doubled for smfi_setreply; the reply
--- code must still be set)
+-- code must still be set; postfix_milter.sh checks the text Postfix
+-- shows, which loses an undoubled '%')
 mt.abort(conn)
 mt.mailfrom(conn, "<pct@example.org>")
 check("mail after abort", mt.getreply(conn), SMFIR_CONTINUE)
