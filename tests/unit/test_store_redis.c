@@ -91,9 +91,12 @@ ping(const struct server *sv)
 	return ok;
 }
 
-/* Start redis-server; extra: more arguments (NULL-terminated). */
-static void
-server_start(struct server *sv, const char *const *extra)
+/*
+ * Start redis-server; extra: more arguments (NULL-terminated). Returns 0
+ * when it answers, -1 when it exited at start (port taken meanwhile).
+ */
+static int
+server_try(struct server *sv, const char *const *extra)
 {
 	char *argv[32];
 	char port[16], logf[512];
@@ -140,23 +143,39 @@ server_start(struct server *sv, const char *const *extra)
 	for (int i = 0; i < 500; i++) { /* 5 s */
 		int st;
 
-		if (ping(sv))
-			return;
-		ck_assert_msg(waitpid(sv->pid, &st, WNOHANG) == 0,
-		    "redis-server exited at start; see %s", logf);
+		if (waitpid(sv->pid, &st, WNOHANG) != 0) {
+			sv->pid = 0;
+			return -1;
+		}
+		if (ping(sv) && waitpid(sv->pid, &st, WNOHANG) == 0)
+			return 0; /* it answers, and it is ours */
 		usleep(10000);
 	}
 	ck_abort_msg("redis-server did not answer within 5 s; see %s", logf);
+	return -1;
+}
+
+static void
+server_start(struct server *sv, const char *const *extra)
+{
+	ck_assert_msg(server_try(sv, extra) == 0,
+	    "redis-server on port %d exited at start; see %s/redis-%d.log",
+	    sv->port, mxg_test_dir("store_redis"), sv->port);
 }
 
 static void
 server_new(struct server *sv, const char *const *extra, const char *opts)
 {
-	memset(sv, 0, sizeof(*sv));
-	sv->port = free_port();
-	snprintf(sv->url, sizeof(sv->url), "redis://127.0.0.1:%d%s", sv->port,
-	    opts ? opts : "");
-	server_start(sv, extra);
+	for (int tries = 0;; tries++) {
+		memset(sv, 0, sizeof(*sv));
+		sv->port = free_port();
+		snprintf(sv->url, sizeof(sv->url), "redis://127.0.0.1:%d%s",
+		    sv->port, opts ? opts : "");
+		if (server_try(sv, extra) == 0)
+			return;
+		ck_assert_msg(tries < 4, "redis-server never started; see %s",
+		    mxg_test_dir("store_redis"));
+	}
 }
 
 static void
