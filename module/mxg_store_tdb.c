@@ -50,6 +50,7 @@ struct tdb_store {
 	 */
 	volatile unsigned char *forked;
 	unsigned long decisions;
+	int64_t watched;	/* second of the last look at the file */
 	int failing;		/* an outage is being reported */
 };
 
@@ -220,6 +221,30 @@ ready(struct tdb_store *s)
 	return MXG_OK;
 }
 
+/*
+ * Once a second: is the file still the one we have open? An admin who
+ * deletes or replaces the store must not leave this process writing to
+ * an unlinked inode while new processes use a new file.
+ */
+static void
+watch_file(struct tdb_store *s, int64_t now)
+{
+	struct stat path_st, fd_st;
+
+	if (s->tdb == NULL || now == s->watched)
+		return;
+	s->watched = now;
+	if (stat(s->path, &path_st) == 0 &&
+	    fstat(tdb_fd(s->tdb), &fd_st) == 0 &&
+	    path_st.st_ino == fd_st.st_ino && path_st.st_dev == fd_st.st_dev)
+		return;
+	mxg_log(&s->base.log, MXG_LOG_NOTICE,
+	    "mxgrey: tuple store %s was removed or replaced; reopening",
+	    s->path);
+	tdb_close(s->tdb);
+	s->tdb = NULL;
+}
+
 struct parsed {
 	struct mxg_record rec;
 	int ok;
@@ -359,6 +384,9 @@ tdb_decide(struct mxg_store *base, const struct mxg_tuple *t,
 	TDB_DATA key = { kbuf, 0 }, wkey = { wbuf, 0 };
 	int rc;
 
+	if ((rc = ready(s)) != MXG_OK)
+		return rc;
+	watch_file(s, now);
 	if ((rc = ready(s)) != MXG_OK)
 		return rc;
 	if (p->lazyaw) {

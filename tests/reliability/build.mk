@@ -10,3 +10,4 @@ tests/reliability/crash_kill: tests/reliability/crash_kill.c $(LIBMXGREY_A)
 
 reliability: build $(RELIABILITY)
 	sh $(srcdir)/tests/reliability/run.sh
+CHECK_SCRIPTS	+= tests/reliability/store_faults.sh

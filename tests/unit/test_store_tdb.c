@@ -274,6 +274,31 @@ START_TEST(unusable_paths)
 }
 END_TEST
 
+/* The file deleted under a running store: noticed within a second. */
+START_TEST(deleted_file_reopened)
+{
+	struct mxg_store *s = fresh_store("deleted");
+	struct mxg_tuple t;
+	struct mxg_store *other = NULL;
+	struct sum sum = { 0, 0 };
+
+	tuple(&t, "192.0.2.1", "a@example.org", "b@example.net");
+	ck_assert_int_eq(decide(s, &t, &P, 1000, NULL), MXG_R_NEW);
+	ck_assert_int_eq(unlink(path), 0);
+	/* same second: still the old inode */
+	ck_assert_int_eq(decide(s, &t, &P, 1000, NULL), MXG_R_EARLY);
+	/* next second: the file is gone, so a fresh one is made */
+	ck_assert_int_eq(decide(s, &t, &P, 1001, NULL), MXG_R_NEW);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	/* and another process (here: handle) sees that record */
+	mxg_store_close(s);
+	ck_assert_int_eq(mxg_store_tdb_open(&other, path, 1021, &LOG), MXG_OK);
+	ck_assert_int_eq(other->ops->iterate(other, add_hits, &sum), MXG_OK);
+	ck_assert_uint_eq(sum.records, 1);
+	mxg_store_close(other);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -286,6 +311,7 @@ suite(void)
 	tcase_add_test(tc, many_processes_no_lost_update);
 	tcase_add_test(tc, generation_put_iterate);
 	tcase_add_test(tc, unusable_paths);
+	tcase_add_test(tc, deleted_file_reopened);
 	suite_add_tcase(s, tc);
 	return s;
 }
