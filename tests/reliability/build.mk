@@ -11,3 +11,8 @@ tests/reliability/crash_kill: tests/reliability/crash_kill.c $(LIBMXGREY_A)
 reliability: build $(RELIABILITY)
 	sh $(srcdir)/tests/reliability/run.sh
 CHECK_SCRIPTS	+= tests/reliability/store_faults.sh
+RELIABILITY	+= tests/reliability/soak
+CHECK_SCRIPTS	+= tests/reliability/soak_quick.sh
+
+tests/reliability/soak: tests/reliability/soak.c $(LIBMXGREY_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
