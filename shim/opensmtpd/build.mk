@@ -16,6 +16,9 @@ shim/opensmtpd/filter-mxgrey: $(SMTPD_OBJS) $(LIBMXGREY_A)
 tests/unit/test_smtpd_proto.t: shim/opensmtpd/smtpd_proto.o
 tests/unit/test_smtpd_proto.t: UNIT_EXTRA = shim/opensmtpd/smtpd_proto.o \
 		  -I$(srcdir)/shim/opensmtpd
+tests/unit/test_smtpd_session.t: shim/opensmtpd/smtpd_session.o
+tests/unit/test_smtpd_session.t: UNIT_EXTRA = shim/opensmtpd/smtpd_session.o \
+		  -I$(srcdir)/shim/opensmtpd
 tests/unit/test_smtpd_filter.t: $(SMTPD_CORE)
 tests/unit/test_smtpd_filter.t: UNIT_EXTRA = $(SMTPD_CORE) \
 		  -I$(srcdir)/shim/opensmtpd
@@ -37,4 +40,4 @@ INTEGRATION	+= tests/integration/opensmtpd_greylist.sh \
 FUZZ_TARGETS	+= fuzz_smtpd_line
 FUZZ_OBJS_fuzz_smtpd_line = $(SMTPD_CORE)
 tests/unit/test_smtpd_proto.t tests/unit/test_smtpd_filter.t \
-tests/fuzz/fuzz_smtpd_line.o: $(wildcard $(srcdir)/shim/opensmtpd/*.h)
+tests/unit/test_smtpd_session.t tests/fuzz/fuzz_smtpd_line.o: $(wildcard $(srcdir)/shim/opensmtpd/*.h)
