@@ -4,6 +4,7 @@
  * hand out, or lets mxg_dns_wait() do it up to a deadline.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <netinet/in.h>
 
 #include <ares.h>
@@ -25,7 +26,8 @@
 
 struct mxg_dns {
 	ares_channel ch;
-	pid_t pid;     /* process the channel belongs to */
+	struct mxg_dns_mark mark; /* process the channel belongs to */
+	int have_ch;
 	char *servers; /* NULL: resolv.conf */
 	struct mxg_log log;
 	long timeout_ms;
@@ -41,6 +43,52 @@ struct mxg_dns {
 	struct mxg_dns_share *share;
 	struct mxg_dns_ans *bucket[NBUCKETS];
 };
+
+/* mxg_dns_mark_init: see mxg_dns.h. */
+void
+mxg_dns_mark_init(struct mxg_dns_mark *m)
+{
+	void *page;
+
+	m->page = NULL;
+	m->pid = 0;
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return;
+	if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
+		munmap(page, 4096);
+		return;
+	}
+	m->page = page;
+}
+
+/* mxg_dns_mark_mine: see mxg_dns.h. */
+int
+mxg_dns_mark_mine(const struct mxg_dns_mark *m)
+{
+	if (m->page != NULL)
+		return m->page[0] != 0;
+	return m->pid != 0 && m->pid == getpid();
+}
+
+/* mxg_dns_mark_set: see mxg_dns.h. */
+void
+mxg_dns_mark_set(struct mxg_dns_mark *m)
+{
+	if (m->page != NULL)
+		m->page[0] = 1;
+	m->pid = getpid();
+}
+
+/* mxg_dns_mark_free: see mxg_dns.h. */
+void
+mxg_dns_mark_free(struct mxg_dns_mark *m)
+{
+	if (m->page != NULL)
+		munmap((void *)(uintptr_t)m->page, 4096);
+	m->page = NULL;
+}
 
 /* mxg_dns_now: see mxg_dns.h. */
 void
@@ -248,7 +296,8 @@ channel(struct mxg_dns *dns)
 		ares_destroy(dns->ch);
 		return rc;
 	}
-	dns->pid = getpid();
+	mxg_dns_mark_set(&dns->mark);
+	dns->have_ch = 1;
 	return ARES_SUCCESS;
 }
 
@@ -262,11 +311,11 @@ channel(struct mxg_dns *dns)
 static int
 usable(struct mxg_dns *dns)
 {
-	if (dns->pid == getpid())
+	if (dns->have_ch && mxg_dns_mark_mine(&dns->mark))
 		return 1;
-	if (dns->pid != 0) {
+	if (dns->have_ch) {
 		ares_destroy(dns->ch); /* our copies of the parent's fds */
-		dns->pid = 0;
+		dns->have_ch = 0;
 		dns->pending = 0;
 	}
 	return channel(dns) == ARES_SUCCESS;
@@ -283,6 +332,7 @@ mxg_dns_new(
 	*err = MXG_ENOMEM;
 	if ((dns = calloc(1, sizeof(*dns))) == NULL)
 		goto fail;
+	mxg_dns_mark_init(&dns->mark);
 	if (log != NULL)
 		dns->log = *log;
 	dns->timeout_ms =
@@ -311,8 +361,10 @@ mxg_dns_new(
 fail:
 	if (inited)
 		ares_library_cleanup();
-	if (dns != NULL)
+	if (dns != NULL) {
+		mxg_dns_mark_free(&dns->mark);
 		free(dns->servers);
+	}
 	free(dns);
 	return NULL;
 }
@@ -327,8 +379,9 @@ mxg_dns_free(struct mxg_dns *dns)
 	if (dns == NULL)
 		return;
 	/* every callback runs now (ARES_EDESTRUCTION) */
-	if (dns->pid != 0)
+	if (dns->have_ch)
 		ares_destroy(dns->ch);
+	mxg_dns_mark_free(&dns->mark);
 	mxg_dns_share_free(dns->share);
 	free(dns->servers);
 	for (i = 0; i < NBUCKETS; i++) {
@@ -406,31 +459,29 @@ mxg_dns_release(struct mxg_dns_ans *a)
 		ans_free(a);
 }
 
-/* Lower-case copy without the trailing dot; NULL if not a usable name. */
-static char *
-normalise(const char *name)
+/*
+ * Lower-case copy of name without the trailing dot into buf
+ * (NAME_MAX_LEN + 1 bytes). 0, or -1 if not a usable name.
+ */
+static int
+normalise(const char *name, char *buf)
 {
 	size_t len, i;
-	char *s;
 
 	len = strnlen(name, NAME_MAX_LEN + 2);
 	if (len > 0 && name[len - 1] == '.')
 		len--;
 	if (len == 0 || len > NAME_MAX_LEN)
-		return NULL;
-	if ((s = malloc(len + 1)) == NULL)
-		return NULL;
+		return -1;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
-		if (c <= ' ' || c >= 0x7f) {
-			free(s);
-			return NULL;
-		}
-		s[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+		if (c <= ' ' || c >= 0x7f)
+			return -1;
+		buf[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	}
-	s[len] = '\0';
-	return s;
+	buf[len] = '\0';
+	return 0;
 }
 
 static unsigned
@@ -677,20 +728,20 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 {
 	struct mxg_dns_ans *a, *next;
 	struct timespec now;
-	char *key;
+	char key[NAME_MAX_LEN + 1];
 	unsigned h;
 	long left;
 
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return NULL;
-	a->dns = dns;
-	a->type = type;
 	/* first, so that a child drops the parent's queries in flight */
-	if (!usable(dns) || (key = normalise(name)) == NULL) {
+	if (!usable(dns) || normalise(name, key) == -1) {
+		if ((a = calloc(1, sizeof(*a))) == NULL)
+			return NULL;
 		if ((a->name = strdup("(bad name)")) == NULL) {
 			free(a);
 			return NULL;
 		}
+		a->dns = dns;
+		a->type = type;
 		a->status = MXG_DNS_ERROR;
 		a->refs = 1;
 		return a;
@@ -702,8 +753,6 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 			continue;
 		if (next->status == MXG_DNS_PENDING ||
 		    !expired(&next->expires, &now)) {
-			free(key);
-			free(a);
 			dns->hits++;
 			return mxg_dns_ref(next);
 		}
@@ -712,7 +761,14 @@ mxg_dns_start(struct mxg_dns *dns, const char *name, int type)
 			ans_free(next);
 		break;
 	}
-	a->name = key;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	if ((a->name = strdup(key)) == NULL) {
+		free(a);
+		return NULL;
+	}
+	a->dns = dns;
+	a->type = type;
 	a->status = MXG_DNS_PENDING;
 	if (dns->nentries >= dns->max_entries)
 		make_room(dns, h, &now);

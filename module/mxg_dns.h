@@ -11,6 +11,8 @@
 #ifndef MXG_DNS_H
 #define MXG_DNS_H
 
+#include <sys/types.h>
+
 #include <poll.h>
 #include <stddef.h>
 #include <time.h>
@@ -185,6 +187,28 @@ long mxg_dns_share_get(
 /* mxg_dns_share_put: store a finished answer a for ttl seconds. */
 void mxg_dns_share_put(
     struct mxg_dns_share *sh, const struct mxg_dns_ans *a, unsigned ttl);
+
+/*
+ * A cheap "are we still the process that set this?" for the hot path: a
+ * page the kernel zeroes in a child after fork(2) (MADV_WIPEONFORK), or
+ * getpid() where that is not available.
+ */
+struct mxg_dns_mark {
+	volatile unsigned char *page; /* NULL: compare pid */
+	pid_t pid;
+};
+
+/* mxg_dns_mark_init: a mark for no process yet. Never fails. */
+void mxg_dns_mark_init(struct mxg_dns_mark *m);
+
+/* mxg_dns_mark_mine: 1 if set by this very process, else 0. */
+int mxg_dns_mark_mine(const struct mxg_dns_mark *m);
+
+/* mxg_dns_mark_set: this process owns it now. */
+void mxg_dns_mark_set(struct mxg_dns_mark *m);
+
+/* mxg_dns_mark_free: release the page. */
+void mxg_dns_mark_free(struct mxg_dns_mark *m);
 
 /* Monotonic time helpers shared by the lookup code. */
 void mxg_dns_now(struct timespec *ts);

@@ -39,7 +39,7 @@ struct mxg_dns_share {
 	char *path;
 	struct mxg_log log;
 	struct tdb_context *tdb;
-	pid_t pid;
+	struct mxg_dns_mark mark; /* the process tdb belongs to */
 	int failed; /* open failed in this process: logged, not retried */
 };
 
@@ -57,6 +57,7 @@ mxg_dns_share_new(const char *path, const struct mxg_log *log)
 	}
 	if (log != NULL)
 		sh->log = *log;
+	mxg_dns_mark_init(&sh->mark);
 	return sh;
 }
 
@@ -73,6 +74,7 @@ mxg_dns_share_free(struct mxg_dns_share *sh)
 	 */
 	if (sh->tdb != NULL)
 		tdb_close(sh->tdb);
+	mxg_dns_mark_free(&sh->mark);
 	free(sh->path);
 	free(sh);
 }
@@ -81,12 +83,10 @@ mxg_dns_share_free(struct mxg_dns_share *sh)
 static struct tdb_context *
 db(struct mxg_dns_share *sh)
 {
-	pid_t me = getpid();
-
-	if (sh->pid != me) {
+	if (!mxg_dns_mark_mine(&sh->mark)) {
 		if (sh->tdb != NULL && tdb_reopen(sh->tdb) != 0)
 			sh->tdb = NULL; /* tdb_reopen freed it */
-		sh->pid = me;
+		mxg_dns_mark_set(&sh->mark);
 		sh->failed = 0;
 	}
 	if (sh->tdb == NULL && !sh->failed) {

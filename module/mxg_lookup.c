@@ -74,6 +74,7 @@ struct mxg_lookup {
 	struct mxg_lookup_req cur; /* of mxg_lookup_begin() */
 	/* causes of failure already logged, until they go away */
 	char *logged[MAX_LOGGED];
+	size_t nlogged;
 };
 
 /* Log a failure once per cause (key) until a success clears it. */
@@ -90,8 +91,9 @@ cause(struct mxg_lookup *lk, const char *key, const char *why)
 			return;
 	}
 	mxg_log(&lk->log, MXG_LOG_WARNING, "lookup could not decide: %s", why);
-	if (free_slot < MAX_LOGGED)
-		lk->logged[free_slot] = strdup(key);
+	if (free_slot < MAX_LOGGED &&
+	    (lk->logged[free_slot] = strdup(key)) != NULL)
+		lk->nlogged++;
 }
 
 static void
@@ -99,12 +101,13 @@ cured(struct mxg_lookup *lk, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < MAX_LOGGED; i++) {
+	for (i = 0; lk->nlogged > 0 && i < MAX_LOGGED; i++) {
 		if (lk->logged[i] != NULL && strcmp(lk->logged[i], key) == 0) {
 			mxg_log(&lk->log, MXG_LOG_NOTICE,
 			    "lookup works again: %s", key);
 			free(lk->logged[i]);
 			lk->logged[i] = NULL;
+			lk->nlogged--;
 		}
 	}
 }
@@ -115,24 +118,36 @@ mxg_lookup_reverse(
     const struct mxg_ip *ip, const char *zone, char *buf, size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
-	int i, w;
+	size_t n = 0, zl;
+	int i;
 
-	if (ip->family == 4) {
-		w = snprintf(buf, size, "%u.%u.%u.%u.%s", ip->a[3], ip->a[2],
-		    ip->a[1], ip->a[0], zone != NULL ? zone : "in-addr.arpa");
-		return w < 0 || (size_t)w >= size ? -1 : 0;
-	}
-	if (size < 64 + 1)
+	/* by hand: this runs for every DNSRBL of every request */
+	if (zone == NULL)
+		zone = ip->family == 4 ? "in-addr.arpa" : "ip6.arpa";
+	zl = strlen(zone);
+	if (size < (ip->family == 4 ? 16 : 64) + zl + 1)
 		return -1;
-	for (i = 15; i >= 0; i--) {
-		buf[n++] = hex[ip->a[i] & 0xf];
-		buf[n++] = '.';
-		buf[n++] = hex[ip->a[i] >> 4];
-		buf[n++] = '.';
+	if (ip->family == 4) {
+		for (i = 3; i >= 0; i--) {
+			unsigned v = ip->a[i];
+
+			if (v >= 100)
+				buf[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				buf[n++] = (char)('0' + v / 10 % 10);
+			buf[n++] = (char)('0' + v % 10);
+			buf[n++] = '.';
+		}
+	} else {
+		for (i = 15; i >= 0; i--) {
+			buf[n++] = hex[ip->a[i] & 0xf];
+			buf[n++] = '.';
+			buf[n++] = hex[ip->a[i] >> 4];
+			buf[n++] = '.';
+		}
 	}
-	w = snprintf(buf + n, size - n, "%s", zone != NULL ? zone : "ip6.arpa");
-	return w < 0 || (size_t)w >= size - n ? -1 : 0;
+	memcpy(buf + n, zone, zl + 1);
+	return 0;
 }
 
 /* mxg_lookup_new_conf: see mxg_lookup.h. */
@@ -700,7 +715,13 @@ req_dnsrbl(struct mxg_lookup_req *r, const char *zone, struct mxg_ip *answer,
 	}
 	if (!m->done) {
 		await(r, m->a);
-		snprintf(what, sizeof(what), "DNSRBL %.200s", zone);
+		if (r->lk->nlogged > 0 || m->a == NULL ||
+		    (m->a->status != MXG_DNS_FOUND &&
+		        m->a->status != MXG_DNS_NXDOMAIN &&
+		        m->a->status != MXG_DNS_NODATA))
+			snprintf(what, sizeof(what), "DNSRBL %.200s", zone);
+		else
+			what[0] = '\0'; /* cured() has nothing to clear */
 		m->done = 1;
 		switch (m->a != NULL ? m->a->status : MXG_DNS_ERROR) {
 		case MXG_DNS_FOUND:
