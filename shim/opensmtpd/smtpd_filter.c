@@ -489,7 +489,9 @@ smtpd_filter_line(struct smtpd_filter *f, char *line, size_t len)
 			    "filter requests proceed",
 			    m.vmajor, m.vminor);
 		f->warned_version = 1;
-		if (m.kind == SMTPD_MSG_FILTER)
+		/* a data line is answered by echoing, never by a result */
+		if (m.kind == SMTPD_MSG_FILTER &&
+		    strcmp(m.event, "data-line") != 0)
 			proceed(f, &m);
 		return;
 	}
