@@ -15,3 +15,4 @@ tests/unit/%.t: tests/unit/%.c tests/unit/mxg_test.h $(LIBMXGREY_A)
 # The exported symbols of libmxgrey.so are exactly the public API.
 CHECK_SCRIPTS	+= tests/unit/exports.sh
 CHECK_SCRIPTS	+= tests/unit/cli.sh
+CHECK_SCRIPTS	+= tests/unit/install.sh
