@@ -114,17 +114,28 @@ smtpd_init() {
 	T=$TOP/tests/tmp/$NAME
 	rm -rf "$T"
 	mkdir -p "$T"
-	RULES=$T/mxgrey.conf
-	STORE=$T/greylist.tdb
 	CONF=$T/smtpd.conf
 	LOG=$T/smtpd.log
-	FPID=$T/filter.pid
 	SPID=
 	EXTRA_PIDS=
-	# the filter runs as opensmtpd: it writes its pid and the store here
+	# The filter runs as opensmtpd: it needs the binary and the rules,
+	# and writes its pid and the store. When the tree is out of its reach
+	# (a checkout under /root), they go to a directory of their own.
+	RUNDIR=$T
 	chown opensmtpd:opensmtpd "$T"
-	su -s /bin/sh -c "test -x '$FILTER'" opensmtpd ||
-	    skip "user opensmtpd cannot run $FILTER"
+	if ! su -s /bin/sh -c "test -x '$FILTER' && test -w '$T'" opensmtpd; then
+		RUNDIR=$(mktemp -d /tmp/mxgrey-smtpd.XXXXXX) ||
+		    fail "mktemp failed"
+		chmod 755 "$RUNDIR"
+		cp "$FILTER" "$RUNDIR/filter-mxgrey" || fail "cannot copy $FILTER"
+		FILTER=$RUNDIR/filter-mxgrey
+		chown opensmtpd:opensmtpd "$RUNDIR"
+		su -s /bin/sh -c "test -x '$FILTER'" opensmtpd ||
+		    skip "user opensmtpd cannot run $FILTER"
+	fi
+	RULES=$RUNDIR/mxgrey.conf
+	STORE=$RUNDIR/greylist.tdb
+	FPID=$RUNDIR/filter.pid
 	HAVE_V6=1
 	ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128' || HAVE_V6=
 	trap smtpd_cleanup EXIT
@@ -140,6 +151,7 @@ smtpd_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf /var/spool/smtpd
+	[ "$RUNDIR" = "$T" ] || rm -rf "$RUNDIR"
 	if [ $rc -ne 0 ] && [ -f "$LOG" ]; then
 		echo "--- last lines of $LOG:"
 		tail -n 40 "$LOG"
