@@ -33,7 +33,7 @@ endif
 $(EXIM_SO): $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(LIBMXGREY_A) \
     $(srcdir)/shim/exim/mxgrey_exim.map
 	$(CC) -shared -Wl,--version-script=$(srcdir)/shim/exim/mxgrey_exim.map \
-	    -Wl,--exclude-libs,ALL -Wl,-z,relro,-z,now -o $@ \
+	    -Wl,--exclude-libs,ALL -Wl,-z,relro -o $@ \
 	    $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(ENGINE_LIBS) $(ALL_LDFLAGS)
 
 # Unit test of the shim's plain-C core (no Exim needed).

@@ -23,6 +23,7 @@
 #define EXIM_DLFUNC_MAX_ARGS 8
 
 int mxgrey_rcpt(uschar **yield, int argc, uschar *argv[]) MXG_EXIM_PUBLIC;
+int mxgrey_preload(uschar **yield, int argc, uschar *argv[]) MXG_EXIM_PUBLIC;
 
 /* Engine log lines go to Exim's main log; errors also to its panic log. */
 static void
@@ -60,5 +61,21 @@ mxgrey_rcpt(uschar **yield, int argc, uschar *argv[])
 		argc = EXIM_DLFUNC_MAX_ARGS;
 	mxg_exim_rcpt(argc, (char *const *)argv, &host, out, sizeof(out));
 	*yield = string_copy((const uschar *)out);
+	return OK;
+}
+
+/*
+ * mxgrey_preload: ${dlfunc} entry that does nothing but return its first
+ * argument (default "0"). Used as
+ *   smtp_accept_max_per_host = ${dlfunc{.../mxgrey_exim.so}{mxgrey_preload}}
+ * which Exim expands in the listening daemon, before it forks: the
+ * daemon then dlopens this object once, and every connection's child
+ * inherits it already loaded and relocated instead of loading it again.
+ * No engine is opened here; that still happens in each child.
+ */
+int
+mxgrey_preload(uschar **yield, int argc, uschar *argv[])
+{
+	*yield = argc > 0 && argv[0] != NULL ? argv[0] : US "0";
 	return OK;
 }

@@ -4,14 +4,16 @@
 #   none       defer every RCPT, no greylisting lookup (the baseline:
 #              the same 451 reply and log line as the others)
 #   mxgrey     ${dlfunc} into mxgrey_exim.so (tdb store, in-process)
+#   mxgrey+pre the same, with the object preloaded in the daemon through
+#              smtp_accept_max_per_host = ${dlfunc{...}{mxgrey_preload}}
 #   greylistd  ${readsocket} to Debian's greylistd, as its docs show
 # Every session is one connection: EHLO, MAIL, one RCPT (a tuple never
 # seen before: the write path), QUIT. Reports sessions/s and the RCPT
 # latency p50/p99 as the client sees it, and mxgrey's and greylistd's
 # added latency over the baseline. Run from the top of the tree, as root
 # (Exim runs as Debian-exim) or as a user.
-N=${1:-2000}
-C=${2:-8}
+N=${1:-500}
+C=${2:-4}
 . tests/integration/exim_lib.sh
 exim_init exim_bench
 command -v python3 >/dev/null 2>&1 || skip "python3 needed (load generator)"
@@ -32,10 +34,16 @@ racl greylist default"
 
 # exim_config is exim_lib.sh's, with the RCPT ACL of $MODE
 exim_config() {
+	pre=
+	case $MODE in
+	mxgrey+pre)
+		pre="smtp_accept_max_per_host = \${dlfunc{$SO}{mxgrey_preload}}"
+		;;
+	esac
 	case $MODE in
 	none)
 		check="  defer message = 451 4.7.1 baseline: no greylisting" ;;
-	mxgrey)
+	mxgrey*)
 		check="  warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}}
   defer condition = \${if match{\$acl_m_grey}{\\N^defer \\N}}
         message = \${sg{\$acl_m_grey}{\\N^\\S+ ([^\\t]*).*\$\\N}{\\\\\$1}}" ;;
@@ -61,6 +69,7 @@ smtp_connect_backlog = 200
 smtp_accept_max_nonmail_hosts =
 log_selector = -all
 acl_smtp_rcpt = acl_rcpt
+$pre
 
 begin acl
 acl_rcpt:
@@ -148,21 +157,28 @@ fi
 
 echo "Exim $(exim -bV | sed -n '1s/Exim version \([^ ]*\).*/\1/p'), $N sessions per run, $C client threads, $(nproc) cores"
 printf '%-10s %8s %10s %10s %10s  %s\n' mode sessions sess/s "p50 ms" "p99 ms" replies
-for MODE in ${MODES:-none mxgrey greylistd none mxgrey greylistd}; do
+for MODE in ${MODES:-none mxgrey mxgrey+pre greylistd none mxgrey mxgrey+pre greylistd}; do
 	[ $MODE = greylistd ] && [ $HAVE_GLD = 0 ] && continue
 	exim_start
 	python3 "$T/load.py" "$PORT" 100 "$C" "warm-$MODE-$$" >/dev/null
 	set -- $(python3 "$T/load.py" "$PORT" "$N" "$C" "$MODE-$$-$(date +%s)")
 	exim_stop
 	printf '%-10s %8s %10s %10s %10s  %s (errors %s)\n' $MODE $1 $2 $3 $4 "$6" $5
-	eval "rate_$MODE=\$2 p50_$MODE=\$3 p99_$MODE=\$4"
+	v=$(echo "$MODE" | tr -c 'a-z\n' '_')
+	eval "rate_$v=\$2 p50_$v=\$3 p99_$v=\$4"
 done
 echo "(second round of each mode shown above is the one used below)"
 awk -v n="$rate_none" -v m="$rate_mxgrey" -v g="${rate_greylistd:-0}" \
     -v n50="$p50_none" -v m50="$p50_mxgrey" -v g50="${p50_greylistd:-0}" \
-    -v n99="$p99_none" -v m99="$p99_mxgrey" -v g99="${p99_greylistd:-0}" 'BEGIN {
+    -v n99="$p99_none" -v m99="$p99_mxgrey" -v g99="${p99_greylistd:-0}" \
+    -v p="${rate_mxgrey_pre:-0}" -v p50="${p50_mxgrey_pre:-0}" \
+    -v p99="${p99_mxgrey_pre:-0}" 'BEGIN {
+	if (n <= 0) exit
 	printf "mxgrey:    %.1f%% of the baseline throughput, +%.3f ms p50, +%.3f ms p99 per RCPT\n",
 	    100 * m / n, m50 - n50, m99 - n99
+	if (p > 0)
+		printf "mxgrey+pre: %.1f%% of the baseline throughput, +%.3f ms p50, +%.3f ms p99 per RCPT\n",
+		    100 * p / n, p50 - n50, p99 - n99
 	if (g > 0)
 		printf "greylistd: %.1f%% of the baseline throughput, +%.3f ms p50, +%.3f ms p99 per RCPT; mxgrey/greylistd throughput %.2fx\n",
 		    100 * g / n, g50 - n50, g99 - n99, m / g
