@@ -9,6 +9,9 @@
 #include <sys/types.h>
 #include <netinet/in.h>
 
+#include <fcntl.h>
+#include <tdb.h>
+
 #include "mxg_test.h"
 #include "mxg_dnstest.h"
 #include "mxg_dns.h"
@@ -1005,6 +1008,66 @@ START_TEST(small_cache_under_pressure)
 }
 END_TEST
 
+/* Junk in every slot of the shared file is ignored, never trusted. */
+START_TEST(shared_file_garbage_ignored)
+{
+	const struct mxg_lookup_ops *ops = mxg_lookup_ops();
+	struct mxg_lookup_conf conf = { 0 };
+	struct mxg_lookup *lk;
+	struct mxg_eval ev;
+	struct mxg_request req;
+	struct mxg_ip ans;
+	struct tdb_context *tdb;
+	unsigned char kb[10], vb[64];
+	const char *why = NULL;
+	char share[600];
+	unsigned long sent;
+	unsigned i, j, seed = 12345;
+	TDB_DATA k, v;
+
+	snprintf(share, sizeof(share), "%s/junk-share.tdb", srv.dir);
+	tdb = tdb_open(share, 4099, TDB_DEFAULT, O_RDWR | O_CREAT, 0600);
+	ck_assert_ptr_nonnull(tdb);
+	memcpy(kb, "mxgdns", 6);
+	for (i = 0; i < 16384; i++) {
+		kb[6] = (unsigned char)(i >> 24);
+		kb[7] = (unsigned char)(i >> 16);
+		kb[8] = (unsigned char)(i >> 8);
+		kb[9] = (unsigned char)i;
+		for (j = 0; j < sizeof(vb); j++) {
+			seed = seed * 1103515245u + 12345u;
+			vb[j] = (unsigned char)(seed >> 16);
+		}
+		vb[0] = 1; /* right version */
+		vb[2] = 0; /* type A */
+		vb[3] = 1;
+		memset(vb + 4, 0x7f, 4);        /* far future */
+		vb[1] = (unsigned char)(i % 4); /* status, some valid */
+		k.dptr = kb;
+		k.dsize = 10;
+		v.dptr = vb;
+		v.dsize = 16 + i % 48;
+		ck_assert_int_eq(tdb_store(tdb, k, v, TDB_REPLACE), 0);
+	}
+	tdb_close(tdb);
+
+	conf.servers = servers;
+	conf.timeout_ms = 2000;
+	conf.share_path = share;
+	lk = mxg_lookup_new_conf(&conf, NULL);
+	ck_assert_ptr_nonnull(lk);
+	request(lk, &ev, &req, "192.0.2.10", "", "h", NULL);
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl1.test", &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.2");
+	ck_assert_int_eq(ops->dnsrbl(lk, "rbl2.test", &ans, &why), 1);
+	ck_assert_str_eq(ipstr(&ans), "127.0.0.4");
+	ck_assert_uint_eq(mxg_dns_shared_hits(mxg_lookup_dns(lk)), 0);
+	mxg_dns_stats(mxg_lookup_dns(lk), &sent, NULL);
+	ck_assert_uint_eq(sent, 2);
+	mxg_lookup_free(lk);
+}
+END_TEST
+
 /* The event-loop form: fds + timeout, process, done; then no waiting. */
 START_TEST(nonblocking_interface)
 {
@@ -1079,6 +1142,7 @@ suite(void)
 	tcase_add_test(tc, v6_resolver);
 	tcase_add_test(tc, two_sessions_one_slow);
 	tcase_add_test(tc, cache_shared_across_processes);
+	tcase_add_test(tc, shared_file_garbage_ignored);
 	tcase_add_test(tc, small_cache_under_pressure);
 	suite_add_tcase(s, tc);
 	return s;
