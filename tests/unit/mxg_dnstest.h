@@ -249,6 +249,7 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
     long relay_delay_ms)
 {
 	char conf[320], cwd[200], *z, *at;
+	pid_t parent;
 	FILE *f;
 	int i, rfd;
 
@@ -300,10 +301,13 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 	if (fclose(f) != 0)
 		return -1;
 	snprintf(conf, sizeof(conf), "--conf-file=%s/dnsmasq.conf", t->dir);
+	parent = getpid();
 	if ((t->dnsmasq = fork()) == -1)
 		return -1;
 	if (t->dnsmasq == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent) /* died before prctl */
+			_exit(1);
 		execl(DNSMASQ, "dnsmasq", conf, (char *)NULL);
 		_exit(127);
 	}
@@ -327,6 +331,8 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 			return -1;
 		if (t->relay == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
 			dnstest_relay(rfd, t->port, relay_delay_ms);
 			_exit(0);
 		}
