@@ -1104,6 +1104,118 @@ START_TEST(outage)
 END_TEST
 
 /*
+ * Redis killed and restarted under 4 processes deciding flat out: every
+ * call answers OK or MXG_ESTORE within its bounds, nobody crashes, all
+ * serve again after the restart, and every stored value is a record.
+ */
+struct midrun {
+	volatile int phase; /* 0 up, 1 killed, 2 restarted */
+	long ok[4], estore[4], other[4], ok_after[4];
+	double worst[4];
+};
+
+static void
+midrun_child(const char *url, struct midrun *m, int me)
+{
+	struct mxg_store *s;
+	struct mxg_tuple t[8];
+	struct mxg_ip a;
+	struct timespec t0, start;
+	char from[32];
+	int rc;
+
+	if (mxg_store_redis_open(&s, url, &LOG) != MXG_OK ||
+	    mxg_ip_parse("192.0.2.7", &a) != 0)
+		_exit(2);
+	for (int i = 0; i < 8; i++) {
+		snprintf(from, sizeof(from), "s%d@example.org", i);
+		if (mxg_tuple_make(&t[i], &a, 32, 64, from, "r@example.net"))
+			_exit(2);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int i = 0; ms_since(&start) < 4000; i++) {
+		struct mxg_grey_result r;
+		int phase = m->phase;
+		double ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = s->ops->decide(s, &t[i % 8], &P, time(NULL), &r);
+		ms = ms_since(&t0);
+		if (ms > m->worst[me])
+			m->worst[me] = ms;
+		if (rc == MXG_OK) {
+			m->ok[me]++;
+			if (phase == 2 && ++m->ok_after[me] >= 50)
+				break;
+		} else if (rc == MXG_ESTORE)
+			m->estore[me]++;
+		else
+			m->other[me]++;
+		if (rc != MXG_OK)
+			usleep(1000);
+	}
+	mxg_store_close(s);
+	_exit(0);
+}
+
+START_TEST(kill_midrun)
+{
+	struct server sv;
+	struct midrun *m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	redisContext *c;
+	redisReply *keys, *len;
+	pid_t pid[4];
+	long failed = 0;
+	int st;
+
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	memset(m, 0, sizeof(*m));
+	server_new(&sv, NULL, "?timeout=200ms&prefix=mid:");
+	for (int i = 0; i < 4; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0)
+			midrun_child(sv.url, m, i);
+	}
+	usleep(300000);
+	server_stop(&sv, SIGKILL);
+	m->phase = 1;
+	usleep(300000);
+	server_start(&sv, NULL);
+	m->phase = 2;
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "worker %d died (status %d)", i, st);
+		ck_assert_int_eq(m->other[i], 0);
+		failed += m->estore[i];
+		ck_assert_msg(m->ok_after[i] >= 50,
+		    "worker %d: %ld decisions after the restart", i,
+		    m->ok_after[i]);
+		ck_assert_msg(m->worst[i] < 1500,
+		    "worker %d: a call took %.1f ms", i, m->worst[i]);
+	}
+	ck_assert_int_gt(failed, 0); /* the outage was seen */
+	/* whatever was written is a whole record */
+	c = raw(&sv);
+	keys = redisCommand(c, "KEYS mid:*");
+	ck_assert_int_eq(keys->type, REDIS_REPLY_ARRAY);
+	ck_assert_int_gt(keys->elements, 0);
+	for (size_t i = 0; i < keys->elements; i++) {
+		len = redisCommand(c, "STRLEN %b", keys->element[i]->str,
+		    keys->element[i]->len);
+		ck_assert_int_eq(len->integer, MXG_RECORD_SIZE);
+		freeReplyObject(len);
+	}
+	freeReplyObject(keys);
+	redisFree(c);
+	munmap(m, sizeof(*m));
+	server_stop(&sv, SIGTERM);
+}
+END_TEST
+
+/*
  * A server that never completes the handshake: a listening socket with a
  * full backlog (Linux then drops the SYNs), so connect() hangs; the
  * connect timeout must end it.
@@ -1487,6 +1599,7 @@ suite(void)
 	tcase_add_test(tc, same_as_tdb);
 	tcase_add_test(tc, hammer);
 	tcase_add_test(tc, outage);
+	tcase_add_test(tc, kill_midrun);
 	tcase_add_test(tc, connect_timeout);
 	tcase_add_test(tc, auth);
 	tcase_add_test(tc, put_iterate);
