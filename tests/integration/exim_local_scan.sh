@@ -30,9 +30,9 @@ out=$(swaks_to 127.0.0.1 a@example.org x@test --body "BUY NOW cheap")
 r=$(data_reply "$out")
 expect_prefix "dacl blacklist body" "$r" "550 5.7.1 no spam here"
 
-t0=$(date +%s)
 out=$(swaks_to 127.0.0.1 b@example.org "r1@test,r2@test" \
     --header "Subject: please greylist-me")
+t0=$(date +%s) # the tuples were made before this
 r=$(data_reply "$out")
 expect_prefix "dacl greylist header" "$r" "451 4.7.1 "
 ctl dump >"$T/dump.txt"
