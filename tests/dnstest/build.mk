@@ -7,3 +7,6 @@ CLEAN_EXTRA	+= $(DNS_BENCH)
 
 $(DNS_BENCH): tests/dnstest/dns_bench.c tests/unit/mxg_dnstest.h $(LIBMXGREY_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
+
+# The lookup unit tests include the DNS server harness.
+tests/unit/test_lookup.t tests/unit/test_lookup_engine.t: tests/unit/mxg_dnstest.h

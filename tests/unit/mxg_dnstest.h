@@ -5,8 +5,9 @@
  * delaying UDP relay in front of dnsmasq (every query waits delay_ms
  * before it is passed on), to measure round trips on loopback.
  *
- * Every child is started with PR_SET_PDEATHSIG, so it dies with the test
- * program even if that crashes; mxg_dnstest_stop() ends them normally.
+ * Every child dies with the test program even if that crashes (the relay
+ * by PR_SET_PDEATHSIG, dnsmasq through its keeper and a pipe);
+ * mxg_dnstest_stop() ends them normally.
  */
 #ifndef MXG_DNSTEST_H
 #define MXG_DNSTEST_H
@@ -20,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,7 +39,8 @@ struct mxg_dnstest {
 	int silent_port; /* receives, never answers */
 	int silent_fd;
 	int relay_port; /* delays each query, then dnsmasq */
-	pid_t dnsmasq;
+	pid_t dnsmasq;  /* its keeper, which outlives nothing */
+	int life_fd;    /* the keeper ends dnsmasq when this closes */
 	pid_t relay;
 	int v6; /* dnsmasq listens on ::1 too */
 };
@@ -240,6 +243,40 @@ dnstest_relay(int cfd, int upstream_port, long delay_ms)
 }
 
 /*
+ * dnsmasq changes its credentials, which clears PR_SET_PDEATHSIG: a
+ * keeper process runs it instead and ends it (SIGTERM) as soon as the
+ * test program's end of the life pipe closes, whether the test stops it
+ * or dies. The keeper exits with dnsmasq too.
+ */
+static inline void
+dnstest_keeper(int life, const char *conf)
+{
+	struct pollfd pfd;
+	char c;
+	pid_t d;
+	int st;
+
+	if ((d = fork()) == -1)
+		_exit(1);
+	if (d == 0) {
+		close(life);
+		execl(DNSMASQ, "dnsmasq", conf, (char *)NULL);
+		_exit(127);
+	}
+	pfd.fd = life;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (waitpid(d, &st, WNOHANG) == d)
+			_exit(1); /* dnsmasq gave up by itself */
+		if (poll(&pfd, 1, 100) == 1 && read(life, &c, 1) <= 0)
+			break; /* EOF: the test is gone or done */
+	}
+	kill(d, SIGTERM);
+	waitpid(d, &st, 0);
+	_exit(0);
+}
+
+/*
  * Start everything. zones is the dnsmasq configuration of the test
  * records (one option per line); "@SILENT@" in it becomes the silent
  * port. Returns 0, 77 when dnsmasq is missing (skip), -1 on failure.
@@ -249,12 +286,14 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
     long relay_delay_ms)
 {
 	char conf[320], cwd[200], *z, *at;
+	int life[2];
 	pid_t parent;
 	FILE *f;
 	int i, rfd;
 
 	memset(t, 0, sizeof(*t));
 	t->silent_fd = -1;
+	t->life_fd = -1;
 	if (access(DNSMASQ, X_OK) != 0) {
 		printf("skip: " DNSMASQ " not installed (Debian package "
 		       "dnsmasq-base)\n");
@@ -302,15 +341,17 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 		return -1;
 	snprintf(conf, sizeof(conf), "--conf-file=%s/dnsmasq.conf", t->dir);
 	parent = getpid();
+	if (pipe(life) == -1)
+		return -1;
 	if ((t->dnsmasq = fork()) == -1)
 		return -1;
 	if (t->dnsmasq == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent) /* died before prctl */
-			_exit(1);
-		execl(DNSMASQ, "dnsmasq", conf, (char *)NULL);
-		_exit(127);
+		close(life[1]);
+		dnstest_keeper(life[0], conf);
 	}
+	close(life[0]);
+	t->life_fd = life[1];
+	fcntl(t->life_fd, F_SETFD, FD_CLOEXEC);
 	for (i = 0; i < 50; i++) {
 		if (dnstest_ping(t->port, "ready.invalid"))
 			break;
@@ -350,8 +391,11 @@ mxg_dnstest_stop(struct mxg_dnstest *t)
 		waitpid(t->relay, NULL, 0);
 		t->relay = 0;
 	}
+	if (t->life_fd != -1) {
+		close(t->life_fd); /* the keeper ends dnsmasq, then itself */
+		t->life_fd = -1;
+	}
 	if (t->dnsmasq > 0) {
-		kill(t->dnsmasq, SIGTERM);
 		waitpid(t->dnsmasq, NULL, 0);
 		t->dnsmasq = 0;
 	}
