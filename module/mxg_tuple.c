@@ -227,8 +227,9 @@ mxg_tuple_from_key(const unsigned char *key, size_t len, struct mxg_tuple *t)
 		return len == n ? MXG_KEY_IP : -1;
 	nul = memchr(key + n, '\0', len - n);
 	if (nul == NULL || (size_t)(nul - (key + n)) > MXG_ADDR_MAX ||
-	    len - (size_t)(nul + 1 - key) > MXG_ADDR_MAX)
-		return -1;
+	    len - (size_t)(nul + 1 - key) > MXG_ADDR_MAX ||
+	    memchr(nul + 1, '\0', len - (size_t)(nul + 1 - key)) != NULL)
+		return -1;	/* one NUL only: between sender and rcpt */
 	memcpy(t->sender, key + n, (size_t)(nul - (key + n)));
 	memcpy(t->rcpt, nul + 1, len - (size_t)(nul + 1 - key));
 	return MXG_KEY_TUPLE;

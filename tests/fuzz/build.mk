@@ -15,7 +15,7 @@
 #                          FUZZ_OBJS sources instrumented too)
 #   tests/fuzz/<name> -max_total_time=600 tests/fuzz/corpus/<name>
 #                          (new inputs land in the corpus directory)
-FUZZ_TARGETS		+= fuzz_rules fuzz_policy_attr
+FUZZ_TARGETS		+= fuzz_rules fuzz_policy_attr fuzz_store_record
 FUZZ_OBJS_fuzz_policy_attr ?= shim/postfix/policy_attr.o \
 			   shim/postfix/policy_answer.o
 FUZZ_CC			= clang
