@@ -53,7 +53,7 @@ fi
 echo "== scale: $BIG live tuples"
 $B fill $D/rules.conf $D/big.tdb $BIG
 size=$(stat -c %s $D/big.tdb)
-big=$($B engine $D/rules.conf $D/big.tdb $BIG $N 1 | rate)
+big=$(BENCH_NOWARM=1 $B engine $D/rules.conf $D/big.tdb $BIG $N 1 | rate)
 echo "rate at $BIG tuples=$big/s vs $SMALL tuples=$E1/s ratio=$(ratio "$big" "$E1")"
 echo "store bytes per tuple=$(ratio "$size" "$BIG") (file $size bytes)"
 
