@@ -4,7 +4,8 @@
 # a good rules file takes effect (in the open session and in new ones);
 # a broken one is refused with its file:line:col, the previous rules stay
 # and smtpd keeps running; a good file after the broken one is taken
-# again; a burst of SIGHUPs is survived.
+# again; a burst of SIGHUPs is survived; a filter started on a broken
+# file answers with the failure action until a SIGHUP after the fix.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . tests/integration/opensmtpd_lib.sh
 smtpd_init opensmtpd_reload
@@ -102,4 +103,19 @@ expect_prefix "held session QUIT" "$REPLY_LINE" "221"
 exec 3<&-
 smtpd_alive || fail "smtpd or its filter died"
 ok "smtpd and filter-mxgrey still running"
+
+# 5. started with a broken file: up anyway, failure action; a SIGHUP
+#    after the fix brings the rules in
+smtpd_stop
+rm -f "$FPID"
+smtpd_rules "$RULES_V1
+racl blacklist nosuchclause whatever"
+smtpd_start
+r=$(rcpt_reply someone@example.org white@example.net)
+expect_prefix "started with broken rules" "$r" "451 4.3.0"
+smtpd_rules "$RULES_V1"
+reload "rules reloaded from"
+r=$(rcpt_reply someone@example.org white@example.net)
+expect_prefix "after the fix and SIGHUP" "$r" "250"
+smtpd_alive || fail "smtpd or its filter died"
 exit 0
