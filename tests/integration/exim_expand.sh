@@ -78,6 +78,20 @@ ok "bad arguments logged"
 grep -q "nope.conf" "$T/log/mainlog" || fail "missing rules file not logged"
 ok "missing rules file logged"
 
+# a store made by root (mxgreyctl) in a setgid Debian-exim directory is
+# group-shared: Exim's user decides on it
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/shared"
+	chgrp "$XGROUP" "$T/shared"
+	chmod 2770 "$T/shared"
+	"$CTL" -f "$RULES" -s "$T/shared/g.tdb" stats >/dev/null ||
+	    fail "root could not create the store"
+	ls -l "$T/shared/g.tdb" | grep -q "^-rw-rw---- .* root $XGROUP " ||
+	    fail "store not root:$XGROUP 0660: $(ls -l "$T/shared/g.tdb")"
+	expect "{203.0.113.10}{h}{a@example.org}{b@test}{config=$RULES}{store=$T/shared/g.tdb}" \
+	    "defer 451 4.7.1 Greylisting in action, please come back in 01:00:00|remaining=3600 reason=new"
+fi
+
 # exim -bh: the whole RCPT ACL for a pretend client
 bh() {
 	printf 'EHLO client.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nQUIT\r\n' \
