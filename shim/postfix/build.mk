@@ -24,7 +24,8 @@ CHECK_SCRIPTS	+= tests/golden/policy/run.sh
 # Against the real Postfix 3.7 (unpacked .deb) and on the socket.
 INTEGRATION	+= tests/integration/postfix_policy.sh \
 		   tests/integration/postfix_policyd_sock.sh \
-		   tests/integration/postfix_policyd_limits.sh
+		   tests/integration/postfix_policyd_limits.sh \
+		   tests/integration/postfix_policyd_dns.sh
 
 # Benchmark against postgrey: `make bench-policy` (not part of check).
 CLEAN_EXTRA	+= tests/bench/policy_bench

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,8 +17,9 @@
 #include "policy_attr.h"
 #include "policy_server.h"
 
-#define IN_SIZE  4096
-#define OUT_SIZE (4 * MXG_POLICY_ANSWER_MAX)
+#define ENGINE_FDS 64 /* DNS sockets polled for the engine */
+#define IN_SIZE    4096
+#define OUT_SIZE   (4 * MXG_POLICY_ANSWER_MAX)
 
 struct conn {
 	int fd;
@@ -26,7 +28,8 @@ struct conn {
 	size_t inoff, inlen;
 	char out[OUT_SIZE]; /* answers not yet written */
 	size_t outoff, outlen;
-	time_t last; /* last activity */
+	time_t last;              /* last activity */
+	struct mxg_policy_wait w; /* a decision waiting for lookups */
 };
 
 static int sigpipe_fd[2] = { -1, -1 };
@@ -44,10 +47,26 @@ on_signal(int sig)
 	errno = saved;
 }
 
-/* Decide one framed request and append the answer. */
+/* Append the answer for a decision made (err: mxg_check's return). */
+static void
+decided(struct mxg_policy_server *srv, int err, const struct mxg_verdict *v,
+    const char *addr, time_t now, char *out, size_t *outlen, size_t outsize)
+{
+	struct mxg_request req;
+
+	if (err != MXG_OK)
+		mxg_daemon_logf(srv->log, MXG_LOG_WARNING, "client=%s: %s",
+		    addr ? addr : "?", mxg_strerror(err));
+	memset(&req, 0, sizeof(req));
+	req.client_addr = addr;
+	*outlen += mxg_policy_answer(&srv->opts, v, &req,
+	    now ? now : time(NULL), out + *outlen, outsize - *outlen);
+}
+
+/* Decide one framed request and append the answer, or start waiting. */
 static void
 answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
-    char *out, size_t *outlen, size_t outsize)
+    char *out, size_t *outlen, size_t outsize, struct mxg_policy_wait *w)
 {
 	struct mxg_policy_req r;
 	struct mxg_request req;
@@ -78,28 +97,48 @@ answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
 	req.local_name = srv->opts.hostname;
 	if (srv->test_clock && (t = mxg_policy_get(&r, "x_mxgrey_time")))
 		req.now = (time_t)strtoll(t, NULL, 10);
-	err = mxg_check(srv->engine, &req, &v);
-	if (err != MXG_OK)
-		mxg_daemon_logf(srv->log, MXG_LOG_WARNING,
-		    "client=%s from=<%s> to=<%s>: %s",
-		    req.client_addr ? req.client_addr : "?", req.sender,
-		    req.rcpt ? req.rcpt : "", mxg_strerror(err));
-	*outlen += mxg_policy_answer(
-	    &srv->opts, &v, &req, req.now ? req.now : time(NULL), o, room);
+	if (w == NULL)
+		err = mxg_check(srv->engine, &req, &v);
+	else if ((err = mxg_check_start(srv->engine, &req, &w->pend, &v)) ==
+	    MXG_EAGAIN) {
+		snprintf(w->addr, sizeof(w->addr), "%s",
+		    req.client_addr ? req.client_addr : "");
+		w->now = req.now;
+		return;
+	}
+	decided(srv, err, &v, req.client_addr, req.now, out, outlen, outsize);
+}
+
+int
+mxg_policy_finish(struct mxg_policy_server *srv, struct mxg_policy_wait *w,
+    char *out, size_t *outlen, size_t outsize)
+{
+	struct mxg_verdict v;
+	int err;
+
+	if (w->pend == NULL)
+		return 1;
+	if ((err = mxg_check_finish(w->pend, &v)) == MXG_EAGAIN)
+		return 0;
+	w->pend = NULL; /* freed by mxg_check_finish */
+	decided(srv, err, &v, w->addr, w->now, out, outlen, outsize);
+	return 1;
 }
 
 size_t
 mxg_policy_handle(struct mxg_policy_server *srv, struct mxg_policy_reader *rd,
-    const char *in, size_t len, char *out, size_t *outlen, size_t outsize)
+    const char *in, size_t len, char *out, size_t *outlen, size_t outsize,
+    struct mxg_policy_wait *w)
 {
 	size_t off = 0, used;
 	int rc;
 
-	while (off < len && outsize - *outlen >= MXG_POLICY_ANSWER_MAX) {
+	while (off < len && outsize - *outlen >= MXG_POLICY_ANSWER_MAX &&
+	    (w == NULL || w->pend == NULL)) {
 		rc = mxg_policy_reader_feed(rd, in + off, len - off, &used);
 		off += used;
 		if (rc != MXG_POLICY_MORE)
-			answer(srv, rd, rc, out, outlen, outsize);
+			answer(srv, rd, rc, out, outlen, outsize, w);
 	}
 	return off;
 }
@@ -111,6 +150,7 @@ static void
 conn_close(struct conn *c)
 {
 	(void)conn_flush(c); /* answers to a client that shut down */
+	mxg_check_cancel(c->w.pend);
 	close(c->fd);
 	mxg_policy_reader_free(&c->rd);
 	free(c);
@@ -144,12 +184,14 @@ conn_input(struct mxg_policy_server *srv, struct conn *c, int readable)
 	ssize_t n;
 
 	for (;;) {
+		if (c->w.pend != NULL)
+			return 0; /* a decision waits for lookups */
 		if (c->inoff < c->inlen) {
 			c->inoff += mxg_policy_handle(srv, &c->rd,
 			    c->in + c->inoff, c->inlen - c->inoff, c->out,
-			    &c->outlen, sizeof(c->out));
-			if (c->inoff < c->inlen)
-				return 0; /* out is full: wait */
+			    &c->outlen, sizeof(c->out), &c->w);
+			if (c->inoff < c->inlen || c->w.pend != NULL)
+				return 0; /* out is full or waiting */
 		}
 		c->inoff = c->inlen = 0;
 		if (!readable)
@@ -257,12 +299,13 @@ mxg_policy_serve(struct mxg_policy_server *srv)
 {
 	struct conn **conns = NULL;
 	struct pollfd *pfd = NULL;
-	size_t nconns = 0, i, j, np, nl;
+	size_t nconns = 0, i, j, np, nl, eng;
 	time_t now;
-	int rc = -1, n, dead;
+	int rc = -1, n, dead, ne, tmo;
 
 	conns = calloc(srv->max_conns, sizeof(*conns));
-	pfd = calloc(srv->max_conns + srv->nlisten + 1, sizeof(*pfd));
+	pfd = calloc(
+	    srv->max_conns + srv->nlisten + 1 + ENGINE_FDS, sizeof(*pfd));
 	if (conns == NULL || pfd == NULL || setup_signals() == -1) {
 		mxg_daemon_logf(
 		    srv->log, MXG_LOG_ERR, "cannot start: %s", strerror(errno));
@@ -280,20 +323,35 @@ mxg_policy_serve(struct mxg_policy_server *srv)
 			pfd[np++].events = POLLIN;
 		}
 		for (i = 0; i < nconns; i++) {
-			pfd[np].fd = conns[i]->fd;
+			struct conn *c = conns[i];
+
+			pfd[np].fd = c->fd;
 			pfd[np].events = 0;
-			if (conns[i]->outlen > 0)
+			pfd[np].revents = 0;
+			if (c->outlen > 0)
 				pfd[np].events |= POLLOUT;
-			if (conns[i]->inlen == 0)
+			if (c->inlen == 0 && c->w.pend == NULL)
 				pfd[np].events |= POLLIN;
+			/* waiting, nothing to write: not even POLLHUP */
+			if (pfd[np].events == 0 && c->w.pend != NULL)
+				pfd[np].fd = -1;
 			np++;
 		}
-		n = poll(pfd, np, 1000);
+		/* the sockets of decisions waiting for DNS */
+		eng = np;
+		tmo = -1;
+		ne = mxg_poll_fds(srv->engine, pfd + eng, ENGINE_FDS, &tmo);
+		if (ne < 0)
+			ne = 0;
+		np += (size_t)ne;
+		n = poll(pfd, np, tmo >= 0 && tmo < 1000 ? tmo : 1000);
 		if (n == -1 && errno != EINTR) {
 			mxg_daemon_logf(
 			    srv->log, MXG_LOG_ERR, "poll: %s", strerror(errno));
 			goto fail;
 		}
+		if (n >= 0 && ne > 0)
+			mxg_poll_process(srv->engine, pfd + eng, ne);
 		if (n > 0 && (pfd[0].revents & POLLIN) && take_signals(srv)) {
 			rc = 0;
 			break;
@@ -307,7 +365,14 @@ mxg_policy_serve(struct mxg_policy_server *srv)
 			dead = 0;
 			if (re & (POLLERR | POLLNVAL))
 				dead = 1;
-			else if (re & (POLLIN | POLLHUP | POLLOUT)) {
+			/* a decision made: its answer, then buffered input */
+			if (!dead && c->w.pend != NULL &&
+			    mxg_policy_finish(srv, &c->w, c->out, &c->outlen,
+			        sizeof(c->out)) &&
+			    (conn_input(srv, c, 0) == -1 ||
+			        conn_flush(c) == -1))
+				dead = 1;
+			if (!dead && (re & (POLLIN | POLLHUP | POLLOUT))) {
 				if (conn_flush(c) == -1 ||
 				    conn_input(srv, c,
 				        (re & (POLLIN | POLLHUP)) != 0) == -1 ||
@@ -373,7 +438,7 @@ mxg_policy_stdio(struct mxg_policy_server *srv, int in, int out)
 		for (off = 0; off < (size_t)n;) {
 			olen = 0;
 			off += mxg_policy_handle(srv, &rd, ibuf + off,
-			    (size_t)n - off, obuf, &olen, sizeof(obuf));
+			    (size_t)n - off, obuf, &olen, sizeof(obuf), NULL);
 			if (write_all(out, obuf, olen) == -1)
 				goto fail;
 		}

@@ -7,6 +7,7 @@
 #define POLICY_SERVER_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "policy_attr.h"
@@ -29,6 +30,16 @@ struct mxg_policy_server {
 };
 
 /*
+ * A decision waiting for its lookups (DNS) while the loop serves other
+ * connections.
+ */
+struct mxg_policy_wait {
+	struct mxg_pending *pend; /* NULL: none */
+	char addr[64];            /* client address, for the header */
+	time_t now;               /* the request's time; 0: the clock */
+};
+
+/*
  * mxg_policy_serve: run the loop until SIGTERM or SIGINT; SIGHUP reloads
  * the rules (mxg_reload: the old rules stay on error). Installs its own
  * signal handlers and ignores SIGPIPE. Returns 0 after a clean stop, -1
@@ -46,11 +57,20 @@ int mxg_policy_stdio(struct mxg_policy_server *srv, int in, int out);
  * mxg_policy_handle: answer every complete request in in (len bytes) fed
  * through rd, appending answers to out (*outlen bytes used of outsize).
  * Stops early, before the next request, when fewer than
- * MXG_POLICY_ANSWER_MAX bytes of out are free. Returns the bytes of in
- * consumed. The loop's core, exposed for tests.
+ * MXG_POLICY_ANSWER_MAX bytes of out are free, or, with w not NULL, when
+ * a decision waits for lookups (w->pend set; mxg_policy_finish() later
+ * appends its answer). With w NULL every decision blocks until made.
+ * Returns the bytes of in consumed. The loop's core.
  */
 size_t mxg_policy_handle(struct mxg_policy_server *srv,
     struct mxg_policy_reader *rd, const char *in, size_t len, char *out,
-    size_t *outlen, size_t outsize);
+    size_t *outlen, size_t outsize, struct mxg_policy_wait *w);
+
+/*
+ * mxg_policy_finish: when w's decision is made, append its answer to out
+ * and return 1 (w->pend is then NULL); 0 while it still waits.
+ */
+int mxg_policy_finish(struct mxg_policy_server *srv, struct mxg_policy_wait *w,
+    char *out, size_t *outlen, size_t outsize);
 
 #endif
