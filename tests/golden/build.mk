@@ -15,3 +15,8 @@ check-unit: $(GOLDEN)
 
 check-golden: build $(GOLDEN)
 	@sh $(srcdir)/tests/run-tests.sh golden tests/golden/run.sh
+
+# Rules evaluation cost per decision, seed config vs an empty ruleset
+# (lookups answered by the fake provider, as from a per-request cache).
+bench-rules: $(GOLDEN)
+	./$(GOLDEN) --bench $(srcdir)/tests/golden/rules/seed.conf 2000000
