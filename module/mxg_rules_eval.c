@@ -473,10 +473,12 @@ mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
 		}
 		if (r->cont) {
 			trace(ev, r, "continue");
-			memset(&cm, 0, sizeof(cm));
-			fill(&cm, r);
-			rulelog(r, ev, &cm);
-			ev->match = m;
+			if (r->log != NULL && !r->nolog && ev->log.fn != NULL) {
+				memset(&cm, 0, sizeof(cm));
+				fill(&cm, r);
+				rulelog(r, ev, &cm);
+				ev->match = m;
+			}
 			continue;
 		}
 		fill(m, r);
