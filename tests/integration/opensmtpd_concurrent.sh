@@ -87,7 +87,7 @@ PY
 # REASON decision per session with its own sender and recipient
 check() {
 	[ "$(wc -l <"$T/$1.out")" = $N ] || fail "$1: not $N sessions"
-	while read -r i ms banner r; do
+	while read -r i _ _ r; do
 		case "$r" in
 		"$2"*) ;;
 		*) fail "$1: session $i got '$r', expected '$2...'" ;;
