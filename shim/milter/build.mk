@@ -19,7 +19,8 @@ shim/milter/mxgrey-milter: $(MILTER_OBJS) $(LIBMXGREY_A)
 
 # Against the real Postfix 3.7 (skips without libmilter or Postfix).
 INTEGRATION	+= tests/integration/postfix_milter.sh \
-		   tests/integration/postfix_milter_edge.sh
+		   tests/integration/postfix_milter_edge.sh \
+		   tests/integration/postfix_milter_dns.sh
 
 # Unit test of the header and reply texts.
 tests/unit/test_milter_text.t: shim/milter/milter_text.o

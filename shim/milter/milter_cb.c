@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,9 +26,11 @@
 
 struct mxg_milter mxg_milter;
 
-#define HDR_MAX  65536 /* header bytes kept for dacl rules */
-#define BODY_MAX 65536 /* body bytes kept for dacl rules */
-#define RCPT_MAX 1000  /* recipients kept for dacl rules */
+#define HDR_MAX       65536 /* header bytes kept for dacl rules */
+#define BODY_MAX      65536 /* body bytes kept for dacl rules */
+#define ENGINE_FDS    64    /* DNS sockets polled while a decision waits */
+#define POLL_SLICE_MS 20    /* longest unlocked poll: others share them */
+#define RCPT_MAX      1000  /* recipients kept for dacl rules */
 
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t last_check;
@@ -253,6 +256,40 @@ reply(SMFICTX *ctx, const struct mxg_verdict *v, int cls)
 		    "smfi_setreply failed for \"%s %s\"", code, ecode);
 }
 
+/*
+ * Decide one RCPT. The engine is used under engine_lock, but not held
+ * while a decision waits for DNS: the thread polls the engine's sockets
+ * unlocked (a short while: other threads drive the same sockets), so
+ * connections waiting for lookups wait side by side, not in a queue.
+ */
+static int
+check(const struct mxg_request *req, struct mxg_verdict *v)
+{
+	struct mxg_pending *p = NULL;
+	struct pollfd fds[ENGINE_FDS];
+	int rc, n, tmo;
+
+	pthread_mutex_lock(&engine_lock);
+	rc = mxg_check_start(mxg_milter.engine, req, &p, v);
+	while (rc == MXG_EAGAIN) {
+		tmo = -1;
+		n = mxg_poll_fds(mxg_milter.engine, fds, ENGINE_FDS, &tmo);
+		if (n < 0)
+			n = 0;
+		pthread_mutex_unlock(&engine_lock);
+		if (tmo < 0 || tmo > POLL_SLICE_MS)
+			tmo = POLL_SLICE_MS;
+		if (poll(fds, (nfds_t)n, tmo) == -1)
+			n = 0;
+		pthread_mutex_lock(&engine_lock);
+		if (n > 0)
+			mxg_poll_process(mxg_milter.engine, fds, n);
+		rc = mxg_check_finish(p, v);
+	}
+	pthread_mutex_unlock(&engine_lock);
+	return rc;
+}
+
 /* Keep an accepted recipient for the dacl stage; 0 or -1. */
 static int
 keep_rcpt(struct conn *c, const char *rcpt)
@@ -306,9 +343,7 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 	req.queue_id = smfi_getsymval(ctx, "i");
 	req.local_name = mxg_milter.hostname;
 
-	pthread_mutex_lock(&engine_lock);
-	rc = mxg_check(mxg_milter.engine, &req, &v);
-	pthread_mutex_unlock(&engine_lock);
+	rc = check(&req, &v);
 	if (rc != MXG_OK)
 		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
 		    "client=%s from=%s to=%s: %s", c->addr, req.sender,
