@@ -35,6 +35,9 @@
 #include "mxg_store.h"
 #include "mxgrey.h"
 
+/* One directory for the whole run (made in main, before any fork). */
+static char tdir[256];
+
 static const struct mxg_grey_params P = {
 	.delay = 1800, .autowhite = 86400, .timeout = 432000
 };
@@ -122,8 +125,7 @@ server_try(struct server *sv, const char *const *extra)
 	for (; extra != NULL && *extra != NULL && n < 30; extra++)
 		argv[n++] = strdup(*extra);
 	argv[n] = NULL;
-	snprintf(logf, sizeof(logf), "%s/redis-%d.log",
-	    mxg_test_dir("store_redis"), sv->port);
+	snprintf(logf, sizeof(logf), "%s/redis-%d.log", tdir, sv->port);
 	sv->pid = fork();
 	ck_assert_int_ge(sv->pid, 0);
 	if (sv->pid == 0) {
@@ -160,7 +162,7 @@ server_start(struct server *sv, const char *const *extra)
 {
 	ck_assert_msg(server_try(sv, extra) == 0,
 	    "redis-server on port %d exited at start; see %s/redis-%d.log",
-	    sv->port, mxg_test_dir("store_redis"), sv->port);
+	    sv->port, tdir, sv->port);
 }
 
 static void
@@ -173,8 +175,8 @@ server_new(struct server *sv, const char *const *extra, const char *opts)
 		    sv->port, opts ? opts : "");
 		if (server_try(sv, extra) == 0)
 			return;
-		ck_assert_msg(tries < 4, "redis-server never started; see %s",
-		    mxg_test_dir("store_redis"));
+		ck_assert_msg(
+		    tries < 4, "redis-server never started; see %s", tdir);
 	}
 }
 
@@ -502,8 +504,7 @@ START_TEST(two_engines)
 	FILE *f;
 
 	server_new(&sv, NULL, "?prefix=eng:&timeout=200ms");
-	snprintf(
-	    rules, sizeof(rules), "%s/rules.conf", mxg_test_dir("store_redis"));
+	snprintf(rules, sizeof(rules), "%s/rules.conf", tdir);
 	ck_assert_ptr_nonnull(f = fopen(rules, "w"));
 	fputs("greylist 30m\nautowhite 1d\nracl greylist default\n", f);
 	fclose(f);
@@ -700,8 +701,7 @@ same_run(const struct mxg_grey_params *ps, size_t nps, int with_tdb,
 	server_new(&sv, NULL, opts);
 	rs = open_store(sv.url);
 	if (with_tdb) {
-		snprintf(path, sizeof(path), "%s/same.tdb",
-		    mxg_test_dir("store_redis"));
+		snprintf(path, sizeof(path), "%s/same.tdb", tdir);
 		unlink(path);
 		ck_assert_int_eq(
 		    mxg_store_tdb_open(&ts, path, 1021, &LOG), MXG_OK);
@@ -1422,11 +1422,11 @@ START_TEST(put_iterate)
 	ck_assert_int_eq(n, 1);
 
 	/* migrate: redis → tdb → tdb' → redis (another prefix) */
-	snprintf(path, sizeof(path), "%s/m1.tdb", mxg_test_dir("store_redis"));
+	snprintf(path, sizeof(path), "%s/m1.tdb", tdir);
 	unlink(path);
 	ck_assert_int_eq(mxg_store_tdb_open(&t1, path, 1021, &LOG), MXG_OK);
 	ck_assert_int_eq(rs->ops->iterate(rs, copy_into, t1), MXG_OK);
-	snprintf(path, sizeof(path), "%s/m2.tdb", mxg_test_dir("store_redis"));
+	snprintf(path, sizeof(path), "%s/m2.tdb", tdir);
 	unlink(path);
 	ck_assert_int_eq(mxg_store_tdb_open(&t2, path, 1021, &LOG), MXG_OK);
 	ck_assert_int_eq(t1->ops->iterate(t1, copy_into, t2), MXG_OK);
@@ -1537,8 +1537,7 @@ START_TEST(unix_socket_and_fork)
 	memset(&sv, 0, sizeof(sv));
 	sv.port = free_port(); /* only names the log file */
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	snprintf(sock, sizeof(sock), "%s/%s/redis.sock", cwd,
-	    mxg_test_dir("store_redis"));
+	snprintf(sock, sizeof(sock), "%s/%s/redis.sock", cwd, tdir);
 	ck_assert_int_lt(strlen(sock), sizeof(sv.sock));
 	memcpy(sv.sock, sock, strlen(sock) + 1);
 	unlink(sv.sock);
@@ -1626,9 +1625,18 @@ main(void)
 		       "redis-server)\n");
 		return 77;
 	}
+	snprintf(tdir, sizeof(tdir), "%s", mxg_test_dir("store_redis"));
 	sr = srunner_create(suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	if (failed == 0) { /* keep the server logs only when needed */
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
+		if (system(cmd) != 0)
+			return 1;
+	} else
+		printf("server logs in %s\n", tdir);
 	return failed == 0 ? 0 : 1;
 }
