@@ -79,8 +79,9 @@ int mxg_exim_good_path(const char *store, char *buf, size_t size);
 
 /*
  * mxg_exim_good_refresh: the rules file at rules has just loaded without
- * error; if the copy at good is older or of another size, copy rules to
- * a private file, check that copy parses, and rename it over good. Quiet
+ * error; if the copy at good differs from it (size, then bytes), copy
+ * rules to a private file, check that copy parses, and rename it over
+ * good. Quiet
  * on failure (a missing copy only weakens the fallback). Blocks on file
  * I/O only.
  */

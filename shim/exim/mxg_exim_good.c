@@ -32,10 +32,39 @@ mxg_exim_good_path(const char *store, char *buf, size_t size)
 
 	if (store == NULL)
 		store = DEFAULT_STORE;
-	if (store[0] != '/' || strstr(store, "://") != NULL)
+	if (store[0] == '\0' || strncmp(store, "memory:", 7) == 0 ||
+	    strstr(store, "://") != NULL)
 		return -1; /* memory:, redis://: nowhere to keep a file */
 	n = snprintf(buf, size, "%s%s", store, SUFFIX);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Do the files at a and b hold the same bytes? 0 when not, or unreadable. */
+static int
+same_content(const char *a, const char *b)
+{
+	char x[4096], y[4096];
+	ssize_t n, m;
+	int fa = -1, fb = -1, same = 0;
+
+	if ((fa = open(a, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (fb = open(b, O_RDONLY | O_CLOEXEC)) == -1)
+		goto done;
+	for (;;) {
+		n = read(fa, x, sizeof(x));
+		m = read(fb, y, sizeof(y));
+		if (n < 0 || m < 0 || n != m || memcmp(x, y, (size_t)n) != 0)
+			goto done;
+		if (n == 0)
+			break;
+	}
+	same = 1;
+done:
+	if (fa != -1)
+		close(fa);
+	if (fb != -1)
+		close(fb);
+	return same;
 }
 
 /* Copy the file at from to the new file at to (mode 0640). */
@@ -88,8 +117,9 @@ mxg_exim_good_refresh(
 
 	if (stat(rules, &rs) == -1)
 		return;
+	/* mtimes mislead (mv keeps an old one): compare the bytes */
 	if (stat(good, &gs) == 0 && gs.st_size == rs.st_size &&
-	    gs.st_mtime >= rs.st_mtime)
+	    same_content(rules, good))
 		return; /* up to date */
 	n = snprintf(tmp, sizeof(tmp), "%s.%ld", good, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp))

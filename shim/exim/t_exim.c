@@ -286,6 +286,67 @@ START_TEST(rcpt_flow)
 }
 END_TEST
 
+static int
+file_is(const char *path, const char *text)
+{
+	char buf[512];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, text) == 0;
+}
+
+START_TEST(good_copy)
+{
+	const char *dir = mxg_test_dir("t_exim_good");
+	char rules[512], store[512], good[600];
+	const char *v1 = "greylist 1h\nracl greylist default\n";
+	const char *v2 = "greylist 2h\nracl greylist default\n"; /* same size */
+	const char *v3 = "greylist 2h\nracl frobnicate default\n";
+	struct mxg_engine *e;
+	struct mxg_request r = { .client_addr = "192.0.2.9",
+		.sender = "a@example.org",
+		.rcpt = "b@example.net" };
+	struct mxg_verdict v;
+	int err;
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(rules, sizeof(rules), "%s/r.conf", dir);
+	snprintf(store, sizeof(store), "%s/s.tdb", dir);
+	ck_assert_int_eq(mxg_exim_good_path(store, good, sizeof(good)), 0);
+	ck_assert_int_eq(mxg_exim_good_path("memory:", good, sizeof(good)), -1);
+	ck_assert_int_eq(mxg_exim_good_path(store, good, sizeof(good)), 0);
+
+	write_file(rules, v1);
+	ck_assert_ptr_nonnull(mxg_exim_engine_get(rules, store, &host, &err));
+	ck_assert_int_eq(err, MXG_OK);
+	ck_assert(file_is(good, v1));
+	mxg_exim_engine_close_all();
+
+	write_file(rules, v2);
+	ck_assert_ptr_nonnull(mxg_exim_engine_get(rules, store, &host, &err));
+	ck_assert(file_is(good, v2)); /* same size, other bytes: refreshed */
+	mxg_exim_engine_close_all();
+
+	write_file(rules, v3);
+	logged[0] = '\0';
+	e = mxg_exim_engine_get(rules, store, &host, &err);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(err, MXG_OK); /* the good copy serves */
+	ck_assert(file_is(good, v2));
+	ck_assert_ptr_nonnull(strstr(logged, "serving its last good copy"));
+	ck_assert_int_eq(mxg_check(e, &r, &v), MXG_OK);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.remaining, 7200);
+	mxg_exim_engine_close_all();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -303,6 +364,7 @@ suite(void)
 	tcase_add_test(tc, result_fixes);
 	tcase_add_test(tc, result_error);
 	tcase_add_test(tc, rcpt_flow);
+	tcase_add_test(tc, good_copy);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -164,20 +164,36 @@ EOF
 }
 
 # exim_start [DLFUNC_EXTRA]: write the config, start the daemon in the
-# foreground (so $XPID is the daemon), wait until it listens.
+# foreground (so $XPID is the daemon), wait until it listens. A port that
+# turns out busy (Exim then waits 30s to retry the bind) is given up for
+# another.
 exim_start() {
 	exim_config "$1"
-	PORT=$(free_port)
-	$AS exim -C "$CONF" -bdf -oX "$PORT" 2>>"$T/log/stderr" &
-	XPID=$!
-	wait_port "$PORT" 10 || fail "exim did not listen on $PORT"
-	# and on ::1 too (the daemon binds both before it reports ready)
-	i=0
-	while ! ss -Hltn "sport = :$PORT" | grep -q '\[::1\]'; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || fail "exim did not listen on [::1]:$PORT"
-		sleep 0.1
+	# free_port can race with a client's ephemeral port: try a few
+	tries=0
+	while :; do
+		PORT=$(free_port)
+		$AS exim -C "$CONF" -bdf -oX "$PORT" 2>>"$T/log/stderr" &
+		XPID=$!
+		wait_until 10 both_listening && break
+		exim_stop
+		tries=$((tries + 1))
+		[ $tries -lt 3 ] || fail "exim did not listen (3 ports tried)"
+		echo "port $PORT: exim could not listen on both addresses, next"
 	done
+}
+
+# both_listening: the daemon listens on 127.0.0.1:$PORT and [::1]:$PORT
+both_listening() {
+	l=$(ss -Hltn "sport = :$PORT" 2>/dev/null)
+	case "$l" in
+	*127.0.0.1:$PORT*) ;;
+	*) return 1 ;;
+	esac
+	case "$l" in
+	*"[::1]:$PORT"*) return 0 ;;
+	esac
+	return 1
 }
 
 exim_stop() {
