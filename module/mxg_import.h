@@ -12,10 +12,10 @@
 
 /* What a dump line becomes: the masks and lifetimes of the rules. */
 struct mxg_import_params {
-  int subnetmatch;  /* v4 prefix length */
-  int subnetmatch6; /* v6 prefix length */
-  long timeout;     /* pending record lifetime */
-  time_t now;       /* the import time */
+	int subnetmatch;  /* v4 prefix length */
+	int subnetmatch6; /* v6 prefix length */
+	long timeout;     /* pending record lifetime */
+	time_t now;       /* the import time */
 };
 
 /*
@@ -28,7 +28,6 @@ struct mxg_import_params {
  * p->now, -1 for a malformed line.
  */
 int mxg_import_line(const char *line, size_t len,
-                    const struct mxg_import_params *p,
-                    struct mxg_store_entry *en);
+    const struct mxg_import_params *p, struct mxg_store_entry *en);
 
 #endif
