@@ -304,6 +304,27 @@ bare(const char *a, char *buf, size_t size)
  * made anew in a forked child (its sockets must not be shared).
  * NULL when it cannot be made: the clauses then could not decide.
  */
+/*
+ * DNS answers are shared by every process of the host through a file
+ * beside a tdb store ("<store>.dns"), so a new Exim child does not ask
+ * again what a sibling has just learned. Best effort: without it each
+ * process still caches for itself.
+ */
+static void
+share_answers(struct mxg_engine *e)
+{
+	const char *spec = store_spec(e);
+	size_t len = strlen(spec) + 5;
+	char *path;
+
+	if (e->lookup == NULL || strncmp(spec, "redis://", 8) == 0 ||
+	    (path = malloc(len)) == NULL)
+		return;
+	snprintf(path, len, "%s.dns", spec);
+	(void)mxg_lookup_share(e->lookup, path);
+	free(path);
+}
+
 /* mxg_engine_lookup: see mxg_engine.h. */
 struct mxg_lookup *
 mxg_engine_lookup(struct mxg_engine *e)
@@ -322,6 +343,7 @@ mxg_engine_lookup(struct mxg_engine *e)
 		e->lookup = mxg_lookup_new(mxg_rules_config(e->rules), &e->log);
 		e->lookup_pid = getpid();
 		e->lookup_stale = 0;
+		share_answers(e);
 	}
 	return e->lookup;
 }

@@ -3,7 +3,6 @@
 RELIABILITY	= tests/reliability/crash_kill
 CHECK_SCRIPTS	+= tests/reliability/crash_quick.sh
 CLEAN_EXTRA	+= $(RELIABILITY)
-check-unit: $(RELIABILITY)
 
 tests/reliability/crash_kill: tests/reliability/crash_kill.c $(LIBMXGREY_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
@@ -16,3 +15,5 @@ CHECK_SCRIPTS	+= tests/reliability/soak_quick.sh
 
 tests/reliability/soak: tests/reliability/soak.c $(LIBMXGREY_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
+
+check-unit: $(RELIABILITY)
