@@ -388,6 +388,16 @@ escape(struct out *o, const char *f, const struct mxg_eval *ev)
 	case 'v':
 		apps(o, PACKAGE_VERSION);
 		return 1;
+	case 'V': {
+		/* milter-greylist's shortcut, with our name */
+		char vb[256];
+
+		mxg_fmt_expand("mxgrey-%v (%Mj [%M{if_addr}]); "
+		               "%T{%a, %d %b %Y %T} %G (%T{%Z})",
+		    ev, vb, sizeof(vb));
+		apps(o, vb);
+		return 1;
+	}
 	default:
 		return 0;
 	}

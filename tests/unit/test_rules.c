@@ -259,6 +259,25 @@ START_TEST(fmt_bounds)
 	ck_assert_str_eq(buf, "");
 	n = mxg_fmt_expand(NULL, &ev, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "");
+	/* %V: the shortcut, expanded from our own format */
+	{
+		struct mxg_request req;
+		struct mxg_macro mac[] = { { "j", "mx.example" },
+			{ "{if_addr}", "192.0.2.25" } };
+		char big[256];
+
+		memset(&req, 0, sizeof(req));
+		req.macros = mac;
+		req.nmacros = 2;
+		ev.req = &req;
+		ev.now = 1700000000;
+		mxg_fmt_expand("%V", &ev, big, sizeof(big));
+		ck_assert_msg(strncmp(big, "mxgrey-", 7) == 0, "%s", big);
+		ck_assert_ptr_nonnull(
+		    strstr(big, " (mx.example [192.0.2.25]); "));
+		ck_assert_ptr_nonnull(strstr(big, " 2023 "));
+		ev.req = NULL;
+	}
 	/* printf directives are not ours: copied as written */
 	n = mxg_fmt_expand("%s%n%x", &ev, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "%s%n%x");
