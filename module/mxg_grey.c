@@ -180,3 +180,51 @@ mxg_record_decode(const unsigned char *buf, size_t len, struct mxg_record *rec)
 	rec->expire = (int64_t)get64(buf + 24);
 	return 0;
 }
+
+static void
+put32(unsigned char *b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t
+get32(const unsigned char *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[3] << 24;
+}
+
+static uint32_t
+clamp32(int64_t t)
+{
+	return t < 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+/* mxg_record_pack: see mxg_grey.h. */
+void
+mxg_record_pack(const struct mxg_record *rec, unsigned char *buf)
+{
+	buf[0] = MXG_RECORD_PACKED_VERSION;
+	buf[1] = (unsigned char)rec->state;
+	put32(buf + 2, rec->hits);
+	put32(buf + 6, clamp32(rec->created));
+	put32(buf + 10, clamp32(rec->until));
+	put32(buf + 14, clamp32(rec->expire));
+}
+
+/* mxg_record_unpack: see mxg_grey.h. */
+int
+mxg_record_unpack(const unsigned char *buf, size_t len, struct mxg_record *rec)
+{
+	if (buf == NULL || len != MXG_RECORD_PACKED ||
+	    buf[0] != MXG_RECORD_PACKED_VERSION ||
+	    (buf[1] != MXG_REC_PENDING && buf[1] != MXG_REC_AUTOWHITE))
+		return -1;
+	rec->state = buf[1];
+	rec->hits = get32(buf + 2);
+	rec->created = get32(buf + 6);
+	rec->until = get32(buf + 10);
+	rec->expire = get32(buf + 14);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #ifndef MXG_GREY_H
 #define MXG_GREY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -76,6 +77,19 @@ int mxg_grey_white_make(const struct mxg_record *rec,
  */
 void mxg_record_encode(const struct mxg_record *rec, unsigned char *buf);
 int mxg_record_decode(const unsigned char *buf, size_t len,
+    struct mxg_record *rec);
+
+/*
+ * mxg_record_pack / unpack: the compact form the tdb store keeps on disk
+ * (MXG_RECORD_PACKED bytes: version 2, state, then hits, created, until,
+ * expire as 32-bit little-endian; times are seconds since 1970 up to
+ * 2106, clamped). unpack returns 0, or -1 for anything else (treated as
+ * absent by callers).
+ */
+#define MXG_RECORD_PACKED_VERSION	2
+#define MXG_RECORD_PACKED		18
+void mxg_record_pack(const struct mxg_record *rec, unsigned char *buf);
+int mxg_record_unpack(const unsigned char *buf, size_t len,
     struct mxg_record *rec);
 
 #endif

@@ -256,7 +256,7 @@ parse_record(TDB_DATA key, TDB_DATA data, void *arg)
 	struct parsed *p = arg;
 
 	(void)key;
-	p->ok = mxg_record_decode(data.dptr, data.dsize, &p->rec) == 0;
+	p->ok = mxg_record_unpack(data.dptr, data.dsize, &p->rec) == 0;
 	return 0;
 }
 
@@ -276,10 +276,10 @@ read_record(struct tdb_store *s, TDB_DATA key, struct mxg_record *rec)
 static int
 write_record(struct tdb_store *s, TDB_DATA key, const struct mxg_record *rec)
 {
-	unsigned char buf[MXG_RECORD_SIZE];
+	unsigned char buf[MXG_RECORD_PACKED];
 	TDB_DATA val = { buf, sizeof(buf) };
 
-	mxg_record_encode(rec, buf);
+	mxg_record_pack(rec, buf);
 	return tdb_store(s->tdb, key, val, TDB_REPLACE);
 }
 
@@ -299,7 +299,7 @@ collect_expired(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 
 	(void)tdb;
 	if (key.dsize == 0 || key.dptr[0] == MXG_KEY_META ||
-	    mxg_record_decode(data.dptr, data.dsize, &rec) != 0 ||
+	    mxg_record_unpack(data.dptr, data.dsize, &rec) != 0 ||
 	    rec.expire > x->now)
 		return 0;
 	if ((x->keys[x->n].dptr = malloc(key.dsize)) == NULL)
@@ -481,7 +481,7 @@ walk_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 	if (key.dsize == 0 || key.dptr[0] == MXG_KEY_META)
 		return 0;
 	if ((e.kind = mxg_tuple_from_key(key.dptr, key.dsize, &e.tuple)) < 0 ||
-	    mxg_record_decode(data.dptr, data.dsize, &e.rec) != 0)
+	    mxg_record_unpack(data.dptr, data.dsize, &e.rec) != 0)
 		return 0;	/* not ours or another version: leave it */
 	if ((rc = w->fn(w->arg, &e)) < 0) {
 		w->stopped = 1;

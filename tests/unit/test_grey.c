@@ -146,6 +146,37 @@ START_TEST(record_roundtrip_and_bad_versions)
 }
 END_TEST
 
+START_TEST(packed_roundtrip_and_clamping)
+{
+	struct mxg_record a = { MXG_REC_PENDING, 1700000000LL, 1700001800LL,
+		1700432000LL, 800001 }, b;
+	unsigned char buf[MXG_RECORD_PACKED];
+
+	mxg_record_pack(&a, buf);
+	ck_assert_int_eq(mxg_record_unpack(buf, sizeof(buf), &b), 0);
+	ck_assert_int_eq(b.state, a.state);
+	ck_assert_int_eq(b.created, a.created);
+	ck_assert_int_eq(b.until, a.until);
+	ck_assert_int_eq(b.expire, a.expire);
+	ck_assert_uint_eq(b.hits, 800001);
+	/* times outside 1970..2106 are clamped, never wrapped */
+	a.created = -5;
+	a.until = 5000000000LL;
+	mxg_record_pack(&a, buf);
+	ck_assert_int_eq(mxg_record_unpack(buf, sizeof(buf), &b), 0);
+	ck_assert_int_eq(b.created, 0);
+	ck_assert_int_eq(b.until, 4294967295LL);
+	/* other sizes, versions, states: refused */
+	ck_assert_int_eq(mxg_record_unpack(buf, sizeof(buf) + 1, &b), -1);
+	ck_assert_int_eq(mxg_record_unpack(NULL, 0, &b), -1);
+	buf[0] = MXG_RECORD_VERSION;
+	ck_assert_int_eq(mxg_record_unpack(buf, sizeof(buf), &b), -1);
+	buf[0] = MXG_RECORD_PACKED_VERSION;
+	buf[1] = 0;
+	ck_assert_int_eq(mxg_record_unpack(buf, sizeof(buf), &b), -1);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -159,6 +190,7 @@ suite(void)
 	tcase_add_test(tc, zero_delay_passes);
 	tcase_add_test(tc, lazyaw_ip_entry);
 	tcase_add_test(tc, record_roundtrip_and_bad_versions);
+	tcase_add_test(tc, packed_roundtrip_and_clamping);
 	suite_add_tcase(s, tc);
 	return s;
 }
