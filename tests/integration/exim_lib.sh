@@ -71,6 +71,7 @@ exim_init() {
 
 exim_cleanup() {
 	rc=$?
+	touch "$T/go" 2>/dev/null # release any connect-ACL barrier
 	if [ -n "$SPID" ]; then
 		kill "$SPID" 2>/dev/null
 		wait "$SPID" 2>/dev/null
@@ -196,9 +197,12 @@ both_listening() {
 	return 1
 }
 
+# exim_stop: the daemon and the connection processes it forked
 exim_stop() {
 	if [ -n "$XPID" ]; then
+		kids=$(ps -o pid= --ppid "$XPID" 2>/dev/null)
 		kill "$XPID" 2>/dev/null
+		[ -z "$kids" ] || kill $kids 2>/dev/null
 		wait "$XPID" 2>/dev/null
 		XPID=
 	fi
