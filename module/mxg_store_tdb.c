@@ -339,13 +339,15 @@ step_key(struct tdb_store *s, TDB_DATA key, const struct mxg_grey_params *p,
 		return -1;
 	have = read_record(s, key, &cur);
 	keep = mxg_grey_step(have ? &cur : NULL, p, now, &out, r);
-	if (!p->dryrun && ++s->decisions % SWEEP_EVERY == 0)
-		sweep_chain(s, key, now);
 	if (!p->dryrun) {
 		if (keep)
 			rc = write_record(s, key, &out);
-		else if (have)
-			rc = tdb_delete(s->tdb, key);
+		else if (have && tdb_delete(s->tdb, key) != 0 &&
+		    tdb_error(s->tdb) != TDB_ERR_NOEXIST)
+			rc = -1;
+		/* after our own write: it is never what the sweep takes */
+		if (rc == 0 && ++s->decisions % SWEEP_EVERY == 0)
+			sweep_chain(s, key, now);
 	}
 	tdb_chainunlock(s->tdb, key);
 	return rc;

@@ -274,6 +274,34 @@ START_TEST(unusable_paths)
 }
 END_TEST
 
+/*
+ * An expired record decided with no delay and no autowhite: the step
+ * deletes it, and the chain sweep must not make that fail (found by the
+ * redis comparison test).
+ */
+START_TEST(expired_record_deleted_once)
+{
+	struct mxg_store *s = fresh_store("expired");
+	struct mxg_grey_params p = P;
+	struct mxg_tuple t;
+
+	p.delay = 0;
+	p.autowhite = 0;
+	tuple(&t, "192.0.2.9", "a@example.org", "b@example.net");
+	for (int i = 0; i < 40; i++) {
+		struct mxg_grey_result r;
+
+		/* a pending record that has expired by the next step */
+		ck_assert_int_eq(decide(s, &t, &P, 1000 + i * 500000, NULL),
+		    MXG_R_NEW);
+		ck_assert_int_eq(s->ops->decide(s, &t, &p,
+				     1000 + i * 500000 + 432001, &r), MXG_OK);
+		ck_assert_int_eq(r.reason, MXG_R_PASSED);
+	}
+	mxg_store_close(s);
+}
+END_TEST
+
 /* The file deleted under a running store: noticed within a second. */
 START_TEST(deleted_file_reopened)
 {
@@ -312,6 +340,7 @@ suite(void)
 	tcase_add_test(tc, generation_put_iterate);
 	tcase_add_test(tc, unusable_paths);
 	tcase_add_test(tc, deleted_file_reopened);
+	tcase_add_test(tc, expired_record_deleted_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
