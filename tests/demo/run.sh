@@ -45,12 +45,12 @@ fi
 # --- 2. build --------------------------------------------------------------
 if [ ! -f shim/exim/mxgrey_exim.so ] || [ ! -x shim/cli/mxgreyctl ]; then
 	say "Building mxgrey"
+	mkdir -p tests/tmp
 	[ -f Makefile ] || ./configure >/dev/null || die "configure failed"
-	make -j2 >"$TOP/tests/tmp-demo-build.log" 2>&1 || {
-		tail -n 30 "$TOP/tests/tmp-demo-build.log"
-		die "make failed"
+	make -j2 >tests/tmp/demo-build.log 2>&1 || {
+		tail -n 30 tests/tmp/demo-build.log
+		die "make failed (log: tests/tmp/demo-build.log)"
 	}
-	rm -f "$TOP/tests/tmp-demo-build.log"
 fi
 SO=$TOP/shim/exim/mxgrey_exim.so
 CTL=$TOP/shim/cli/mxgreyctl
