@@ -158,3 +158,47 @@ mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st)
 		return rc;
 	return e->store->ops->generation(e->store, &st->generation);
 }
+
+struct copy {
+	struct mxg_store *to;
+	time_t now;
+	unsigned long copied;
+	int rc;
+};
+
+static int
+copy_one(void *arg, const struct mxg_store_entry *en)
+{
+	struct copy *c = arg;
+
+	if (en->rec.expire <= c->now)
+		return 0;
+	if ((c->rc = c->to->ops->put(c->to, en)) != MXG_OK)
+		return -1;
+	c->copied++;
+	return 0;
+}
+
+/* mxg_migrate: see mxgrey.h. */
+MXG_EXPORT int
+mxg_migrate(struct mxg_engine *e, const char *to, time_t now,
+    unsigned long *copied)
+{
+	struct copy c = { NULL, 0, 0, MXG_OK };
+	int rc;
+
+	if (e == NULL || to == NULL)
+		return MXG_EINVAL;
+	if ((rc = mxg_engine_store(e)) != MXG_OK)
+		return rc;
+	if (strcmp(to, e->store_spec) == 0)
+		return MXG_EINVAL;	/* into itself */
+	if ((rc = mxg_store_open(&c.to, to, 0, &e->log)) != MXG_OK)
+		return rc;
+	c.now = mxg_engine_now(e, now);
+	rc = e->store->ops->iterate(e->store, copy_one, &c);
+	mxg_store_close(c.to);
+	if (copied != NULL)
+		*copied = c.copied;
+	return rc != MXG_OK ? rc : c.rc;
+}

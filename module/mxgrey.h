@@ -291,6 +291,15 @@ int mxg_purge(struct mxg_engine *e, time_t now, unsigned long *removed);
  */
 int mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size);
 
+/*
+ * mxg_migrate: copy every live record of the engine's store into the
+ * store named by to ("redis://..." or a tdb path), e.g. from a tdb file
+ * into Redis when a second MX host joins, and back. *copied, if not NULL,
+ * gets the count. Returns MXG_OK or MXG_ESTORE/MXG_ENOMEM (logged).
+ */
+int mxg_migrate(struct mxg_engine *e, const char *to, time_t now,
+    unsigned long *copied);
+
 /* mxg_stats: count the store's records. */
 int mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st);
 

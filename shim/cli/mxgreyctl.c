@@ -53,6 +53,7 @@ usage(void)
 	    "  purge [--now EPOCH]\n"
 	    "  stats [--now EPOCH]\n"
 	    "  fsck [--repair]\n"
+	    "  migrate STORE [--now EPOCH]   copy live records into STORE\n"
 	    "  reload\n");
 	exit(2);
 }
@@ -270,6 +271,32 @@ cmd_fsck(struct ctl *c, int argc, char **argv)
 	return repair ? 2 : 1;
 }
 
+static int
+cmd_migrate(struct ctl *c, int argc, char **argv)
+{
+	struct mxg_engine *e = NULL;
+	struct mxg_request req;
+	unsigned long copied = 0;
+	const char *to = argv[0];
+	time_t now;
+	int rc;
+
+	now = parse_request(argc, argv, &req, 0);
+	if (open_engine(c, &e) != MXG_OK) {
+		mxg_close(e);
+		return 2;
+	}
+	rc = mxg_migrate(e, to, now, &copied);
+	mxg_close(e);
+	if (rc != MXG_OK) {
+		fprintf(stderr, "mxgreyctl: migrate to %s: %s\n", to,
+		    mxg_strerror(rc));
+		return 2;
+	}
+	printf("copied %lu records to %s\n", copied, to);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,6 +337,8 @@ main(int argc, char **argv)
 		return cmd_check(&c, argc, argv, 1);
 	if (strcmp(cmd, "fsck") == 0)
 		return cmd_fsck(&c, argc, argv);
+	if (strcmp(cmd, "migrate") == 0 && argc >= 2)
+		return cmd_migrate(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "purge") == 0 ||
 	    strcmp(cmd, "stats") == 0 || strcmp(cmd, "reload") == 0)
 		return cmd_store(&c, cmd, argc, argv);

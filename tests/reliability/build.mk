@@ -17,3 +17,6 @@ tests/reliability/soak: tests/reliability/soak.c $(LIBMXGREY_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ENGINE_LIBS) $(ALL_LDFLAGS)
 
 check-unit: $(RELIABILITY)
+
+# Several MX hosts on one Redis, migrate tdb <-> redis.
+INTEGRATION	+= tests/integration/redis_migrate.sh

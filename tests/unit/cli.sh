@@ -57,6 +57,13 @@ case "$line" in
 *) ok=0 ;;
 esac
 expect "dump line in milter-greylist format" "$ok" "1"
+out=$($C migrate $D/copy.tdb --now $((T + 3600)))
+expect "migrate to another tdb" "$out" "copied 1 records to $D/copy.tdb"
+expect "the copy dumps the same" "$($CTL -f $D/r.conf -s $D/copy.tdb dump --now $((T + 3600)))" \
+    "$($C dump --now $((T + 3600)))"
+$C migrate $D/s.tdb >/dev/null 2>&1
+expect "migrate into itself refused" "$?" "2"
+
 out=$($C stats --now $((T + 3600)) | tr '\n' ' ')
 expect "stats" "$out" "pending 0 autowhite 1 expired 0 generation 0 "
 out=$($C purge --now $((T + 3600)))
