@@ -63,6 +63,12 @@ expect "{203.0.113.9}{h}{a@example.org}{b@test}{$RULES}" \
     "defer 451 4.3.5 mxgrey: argument 5 is not key=value"
 # not an address: the engine's failure action, with its text
 expect "{not-an-address}{h}{a@example.org}{b@test}$R" "defer 4"
+# store unusable: the failure action, and a log line saying why
+expect "{203.0.113.19}{h}{a@example.org}{b@test}{config=$RULES}{store=/nonexistent/x.tdb}" \
+    "defer 451 4.7.1 Temporary failure (greylist store unavailable), please try again later|remaining=0 reason=failure"
+grep -q 'no decision for \[203.0.113.19\] <a@example.org> -> <b@test>: .*failure action tempfail' \
+    "$T/log/mainlog" || fail "store failure not logged by the shim"
+ok "store failure logged"
 # rules file missing, no good copy known for that store: failure action
 expect "{203.0.113.9}{h}{a@example.org}{b@test}{config=$T/nope.conf}{store=$T/other.tdb}" \
     "defer 451 4.7.1 Temporary failure (rules not loaded), please try again later|remaining=0 reason=failure"
