@@ -11,19 +11,12 @@
 
 #include "mxg_engine.h"
 #include "mxg_export.h"
+#include "mxg_paths.h"
 #include "mxg_lookup.h"
 #include "mxg_rules.h"
 #include "mxg_store.h"
 #include "mxg_tuple.h"
 
-#ifndef MXG_SYSCONFDIR
-#define MXG_SYSCONFDIR "/etc"
-#endif
-#ifndef MXG_LOCALSTATEDIR
-#define MXG_LOCALSTATEDIR "/var"
-#endif
-#define DEFAULT_RULES	MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
-#define DEFAULT_STORE	MXG_LOCALSTATEDIR "/lib/mxgrey/mxgrey.tdb"
 
 /* Causes we log once until they go away. */
 #define ONCE_RULES	0x1
@@ -64,7 +57,7 @@ store_spec(const struct mxg_engine *e)
 		return e->store_override;
 	if (mxg_engine_config(e)->store != NULL)
 		return mxg_engine_config(e)->store;
-	return DEFAULT_STORE;
+	return MXG_DEFAULT_STORE;
 }
 
 /* Open the store on first need, or again when the rules moved it. */
@@ -111,7 +104,7 @@ mxg_open(struct mxg_engine **ep, const char *rules_path,
 		e->host = *host;
 	e->log.fn = e->host.log;
 	e->log.ctx = e->host.log_ctx;
-	e->rules_path = strdup(rules_path ? rules_path : DEFAULT_RULES);
+	e->rules_path = strdup(rules_path ? rules_path : MXG_DEFAULT_RULES);
 	if (store_path != NULL)
 		e->store_override = strdup(store_path);
 	if (e->rules_path == NULL ||

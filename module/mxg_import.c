@@ -11,15 +11,11 @@
 
 #include "mxg_export.h"
 #include "mxg_import.h"
+#include "mxg_paths.h"
 #include "mxg_rules.h"
 #include "mxg_store.h"
 #include "mxgrey.h"
 
-#ifndef MXG_LOCALSTATEDIR
-#define MXG_LOCALSTATEDIR "/var"
-#endif
-/* The engine's default store (mxg_engine.c). */
-#define IMPORT_DEFAULT_STORE MXG_LOCALSTATEDIR "/lib/mxgrey/mxgrey.tdb"
 
 #define FIELD_MAX 400 /* longer than any address we keep */
 #define NFIELDS   6
@@ -145,7 +141,7 @@ mxg_import_dump(const char *dump_path, const char *rules_path,
 	p.subnetmatch = 32;
 	p.subnetmatch6 = 128;
 	p.timeout = 432000;
-	spec = IMPORT_DEFAULT_STORE;
+	spec = MXG_DEFAULT_STORE;
 	if (rs != NULL) {
 		cf = mxg_rules_config(rs);
 		p.subnetmatch = cf->subnetmatch;

@@ -54,6 +54,7 @@ usage(void)
 	    "  stats [--now EPOCH]\n"
 	    "  fsck [--repair]\n"
 	    "  migrate STORE [--now EPOCH]   copy live records into STORE\n"
+	    "  import-dump FILE [--now EPOCH] load a milter-greylist dump\n"
 	    "  reload\n");
 	exit(2);
 }
@@ -272,6 +273,30 @@ cmd_fsck(struct ctl *c, int argc, char **argv)
 }
 
 static int
+cmd_import(struct ctl *c, int argc, char **argv)
+{
+	struct mxg_host host = { 0 };
+	struct mxg_request req;
+	unsigned long imported = 0, skipped = 0;
+	time_t now;
+	int rc;
+
+	now = parse_request(argc, argv, &req, 0);
+	host.api_version = MXGREY_API_VERSION;
+	host.log = log_stderr;
+	host.log_ctx = c;
+	rc = mxg_import_dump(argv[0], c->rules, c->store, &host, now,
+	    &imported, &skipped);
+	if (rc != MXG_OK) {
+		fprintf(stderr, "mxgreyctl: import-dump %s: %s\n", argv[0],
+		    mxg_strerror(rc));
+		return 2;
+	}
+	printf("imported %lu records, skipped %lu\n", imported, skipped);
+	return 0;
+}
+
+static int
 cmd_migrate(struct ctl *c, int argc, char **argv)
 {
 	struct mxg_engine *e = NULL;
@@ -337,6 +362,8 @@ main(int argc, char **argv)
 		return cmd_check(&c, argc, argv, 1);
 	if (strcmp(cmd, "fsck") == 0)
 		return cmd_fsck(&c, argc, argv);
+	if (strcmp(cmd, "import-dump") == 0 && argc >= 2)
+		return cmd_import(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate") == 0 && argc >= 2)
 		return cmd_migrate(&c, argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "purge") == 0 ||
