@@ -64,6 +64,19 @@ expect "the copy dumps the same" "$($CTL -f $D/r.conf -s $D/copy.tdb dump --now 
 $C migrate $D/s.tdb >/dev/null 2>&1
 expect "migrate into itself refused" "$?" "2"
 
+# our dump is milter-greylist's format: importing it gives the same store
+$C dump --now $((T + 3600)) > $D/dump.txt
+printf 'garbage line\n' >> $D/dump.txt
+out=$($CTL -f $D/r.conf -s $D/imported.tdb import-dump $D/dump.txt --now $((T + 3600)) 2>$D/err)
+expect "import-dump" "$out" "imported 1 records, skipped 1"
+grep -q "dump.txt:[0-9]*:" $D/err
+expect "bad dump line reported with its line number" "$?" "0"
+expect "imported store dumps the same" \
+    "$($CTL -f $D/r.conf -s $D/imported.tdb dump --now $((T + 3600)))" \
+    "$($C dump --now $((T + 3600)))"
+$CTL -f $D/r.conf -s $D/imported.tdb import-dump $D/nonexistent >/dev/null 2>&1
+expect "import of a missing file" "$?" "2"
+
 out=$($C stats --now $((T + 3600)) | tr '\n' ' ')
 expect "stats" "$out" "pending 0 autowhite 1 expired 0 generation 0 "
 out=$($C purge --now $((T + 3600)))
@@ -74,19 +87,6 @@ out=$($C reload)
 expect "reload" "$out" "reload requested"
 out=$($C stats --now $T | tail -n 1)
 expect "generation bumped" "$out" "generation 1"
-
-# our dump is milter-greylist's format: importing it gives the same store
-$C dump --now $((T + 1800)) > $D/dump.txt
-printf 'garbage line\n' >> $D/dump.txt
-out=$($CTL -f $D/r.conf -s $D/imported.tdb import-dump $D/dump.txt --now $((T + 1800)) 2>$D/err)
-expect "import-dump" "$out" "imported 1 records, skipped 1"
-grep -q "dump.txt:[0-9]*:" $D/err
-expect "bad dump line reported with its line number" "$?" "0"
-expect "imported store dumps the same" \
-    "$($CTL -f $D/r.conf -s $D/imported.tdb dump --now $((T + 1800)))" \
-    "$($C dump --now $((T + 1800)))"
-$CTL -f $D/r.conf -s $D/imported.tdb import-dump $D/nonexistent >/dev/null 2>&1
-expect "import of a missing file" "$?" "2"
 
 out=$($C fsck)
 expect "fsck on a clean store" "$out $?" "store: clean 0"
