@@ -71,20 +71,19 @@ dump_one(void *arg, const struct mxg_store_entry *en)
 	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		date[0] = '\0';
 	if (en->kind == MXG_KEY_IP)
-		snprintf(line, sizeof(line), "%s\t<>\t<>\t%lld AUTO # %s",
-		    ip, (long long)en->rec.until, date);
+		snprintf(line, sizeof(line), "%s\t<>\t<>\t%lld AUTO # %s", ip,
+		    (long long)en->rec.until, date);
 	else
-		snprintf(line, sizeof(line), "%s\t<%s>\t<%s>\t%lld %s# %s",
-		    ip, en->tuple.sender, en->tuple.rcpt,
-		    (long long)en->rec.until,
+		snprintf(line, sizeof(line), "%s\t<%s>\t<%s>\t%lld %s# %s", ip,
+		    en->tuple.sender, en->tuple.rcpt, (long long)en->rec.until,
 		    en->rec.state == MXG_REC_AUTOWHITE ? "AUTO " : "", date);
 	w->fn(w->ctx, line);
 	return 0;
 }
 
 static int
-walk_store(struct mxg_engine *e, int (*fn)(void *, const struct mxg_store_entry *),
-    struct walk *w)
+walk_store(struct mxg_engine *e,
+    int (*fn)(void *, const struct mxg_store_entry *), struct walk *w)
 {
 	int rc;
 
@@ -181,8 +180,8 @@ copy_one(void *arg, const struct mxg_store_entry *en)
 
 /* mxg_migrate: see mxgrey.h. */
 MXG_EXPORT int
-mxg_migrate(struct mxg_engine *e, const char *to, time_t now,
-    unsigned long *copied)
+mxg_migrate(
+    struct mxg_engine *e, const char *to, time_t now, unsigned long *copied)
 {
 	struct copy c = { NULL, 0, 0, MXG_OK };
 	int rc;
@@ -192,7 +191,7 @@ mxg_migrate(struct mxg_engine *e, const char *to, time_t now,
 	if ((rc = mxg_engine_store(e)) != MXG_OK)
 		return rc;
 	if (strcmp(to, e->store_spec) == 0)
-		return MXG_EINVAL;	/* into itself */
+		return MXG_EINVAL; /* into itself */
 	if ((rc = mxg_store_open(&c.to, to, 0, &e->log)) != MXG_OK)
 		return rc;
 	c.now = mxg_engine_now(e, now);

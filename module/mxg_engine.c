@@ -19,9 +19,9 @@
 
 
 /* Causes we log once until they go away. */
-#define ONCE_RULES	0x1
-#define ONCE_LOOKUP	0x2
-#define ONCE_BADREQ	0x4
+#define ONCE_RULES  0x1
+#define ONCE_LOOKUP 0x2
+#define ONCE_BADREQ 0x4
 
 static const struct mxg_config fallback_config = {
 	.delay = 1800,
@@ -77,8 +77,8 @@ mxg_engine_store(struct mxg_engine *e)
 	e->store = NULL;
 	free(e->store_spec);
 	e->store_spec = copy;
-	rc = mxg_store_open(&e->store, spec, mxg_engine_config(e)->store_hashsize,
-	    &e->log);
+	rc = mxg_store_open(
+	    &e->store, spec, mxg_engine_config(e)->store_hashsize, &e->log);
 	if (rc != MXG_OK)
 		e->store = NULL;
 	e->gen_known = 0;
@@ -87,8 +87,8 @@ mxg_engine_store(struct mxg_engine *e)
 
 /* mxg_open: see mxgrey.h. */
 MXG_EXPORT int
-mxg_open(struct mxg_engine **ep, const char *rules_path,
-    const char *store_path, const struct mxg_host *host)
+mxg_open(struct mxg_engine **ep, const char *rules_path, const char *store_path,
+    const struct mxg_host *host)
 {
 	struct mxg_engine *e;
 	int err = MXG_OK;
@@ -120,7 +120,8 @@ mxg_open(struct mxg_engine **ep, const char *rules_path,
 		}
 		mxg_log(&e->log, MXG_LOG_ERR,
 		    "mxgrey: %s not loaded (%s): answering every request "
-		    "with the failure action", e->rules_path, mxg_strerror(err));
+		    "with the failure action",
+		    e->rules_path, mxg_strerror(err));
 		e->logged |= ONCE_RULES;
 		*ep = e;
 		return err;
@@ -144,7 +145,7 @@ mxg_reload(struct mxg_engine *e)
 		    "mxgrey: reload of %s failed (%s); %s", e->rules_path,
 		    mxg_strerror(err),
 		    e->rules ? "the previous rules stay in force"
-			     : "still answering with the failure action");
+		             : "still answering with the failure action");
 		return err;
 	}
 	mxg_rules_free(e->rules);
@@ -204,8 +205,8 @@ copy_str(char *dst, size_t size, const char *src)
 
 /* mxg_engine_text: see mxg_engine.h. */
 void
-mxg_engine_text(struct mxg_verdict *v, int code, const char *ecode,
-    const char *text)
+mxg_engine_text(
+    struct mxg_verdict *v, int code, const char *ecode, const char *text)
 {
 	v->code = code;
 	copy_str(v->ecode, sizeof(v->ecode), ecode);
@@ -241,16 +242,16 @@ put_hms(char *p, long secs)
 /* The configured failure action, with a text that says why. */
 /* mxg_engine_failure: see mxg_engine.h. */
 void
-mxg_engine_failure(const struct mxg_engine *e, struct mxg_verdict *v,
-    const char *why)
+mxg_engine_failure(
+    const struct mxg_engine *e, struct mxg_verdict *v, const char *why)
 {
 	v->reason = MXG_R_FAILURE;
 	v->remaining = 0;
 	if (mxg_engine_config(e)->fail_action == MXG_ACCEPT) {
 		v->action = MXG_ACCEPT;
 		mxg_engine_text(v, 250, "2.0.0", "");
-		snprintf(v->text, sizeof(v->text), "Accepted (mxgrey: %s)",
-		    why);
+		snprintf(
+		    v->text, sizeof(v->text), "Accepted (mxgrey: %s)", why);
 		return;
 	}
 	v->action = MXG_TEMPFAIL;
@@ -397,8 +398,8 @@ mxg_engine_begin(struct mxg_engine *e, const struct mxg_request *req,
 		return MXG_EINVAL;
 	}
 	ev->sender = bare(req->sender, e->sbuf, sizeof(e->sbuf));
-	ev->rcpt = bare(msg && msg->nrcpts ? msg->rcpts[0] : req->rcpt,
-	    e->rbuf, sizeof(e->rbuf));
+	ev->rcpt = bare(msg && msg->nrcpts ? msg->rcpts[0] : req->rcpt, e->rbuf,
+	    sizeof(e->rbuf));
 	if (msg != NULL) {
 		ev->msgsize = msg->size;
 		ev->headers = msg->headers;
@@ -462,14 +463,14 @@ grey_one(struct mxg_engine *e, const struct mxg_eval *ev, const char *rcpt,
 	int rc;
 
 	if (mxg_tuple_make(&t, &ev->ip, cf->subnetmatch, cf->subnetmatch6,
-	    ev->sender, rcpt) != 0) {
+	        ev->sender, rcpt) != 0) {
 		log_once(e, ONCE_BADREQ, "malformed request",
 		    "sender or recipient too long or with control characters");
 		return MXG_EINVAL;
 	}
 	if ((rc = mxg_engine_store(e)) != MXG_OK ||
 	    (rc = e->store->ops->decide(e->store, &t, gp, ev->now, gr)) !=
-		MXG_OK)
+	        MXG_OK)
 		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
 	if (!gp->dryrun &&
 	    (gr->reason == MXG_R_NEW || gr->reason == MXG_R_EARLY))
@@ -503,8 +504,8 @@ grey_all(struct mxg_engine *e, const struct mxg_eval *ev,
 	memset(out, 0, sizeof(*out));
 	out->reason = MXG_R_AUTOWHITE;
 	for (size_t i = 0; i < n; i++) {
-		rc = grey_one(e, ev, msg ? msg->rcpts[i] : ev->rcpt, gp,
-		    line_no, &gr);
+		rc = grey_one(
+		    e, ev, msg ? msg->rcpts[i] : ev->rcpt, gp, line_no, &gr);
 		if (rc != MXG_OK)
 			return rc;
 		if (gr.reason == MXG_R_NEW || gr.reason == MXG_R_EARLY) {
@@ -532,12 +533,12 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 	struct mxg_grey_result gr;
 	int rc;
 
-	rc = mxg_rules_eval(e->rules, msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT,
-	    ev, &m);
+	rc = mxg_rules_eval(
+	    e->rules, msg ? MXG_STAGE_DATA : MXG_STAGE_RCPT, ev, &m);
 	if (rc == MXG_ELOOKUP) {
-		mxg_engine_failure(e, v, m.undecided ? m.undecided : "lookup failed");
-		log_once(e, ONCE_LOOKUP, "lookup could not decide",
-		    v->text);
+		mxg_engine_failure(
+		    e, v, m.undecided ? m.undecided : "lookup failed");
+		log_once(e, ONCE_LOOKUP, "lookup could not decide", v->text);
 		v->rule_line = m.line;
 		return rc;
 	}
@@ -557,8 +558,8 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 		v->action = MXG_REJECT;
 		v->reason = MXG_R_BLACKLIST;
 		v->code = m.code ? m.code : 550;
-		copy_str(v->ecode, sizeof(v->ecode),
-		    m.ecode ? m.ecode : "5.7.1");
+		copy_str(
+		    v->ecode, sizeof(v->ecode), m.ecode ? m.ecode : "5.7.1");
 		if (m.msg != NULL)
 			mxg_fmt_expand(m.msg, ev, v->text, sizeof(v->text));
 		else
@@ -584,8 +585,9 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 	gp.lazyaw = (cf->flags & MXG_CF_LAZYAW) != 0;
 	gp.dryrun = dryrun;
 	if ((rc = grey_all(e, ev, msg, &gp, m.line, &gr)) != MXG_OK) {
-		mxg_engine_failure(e, v, rc == MXG_EINVAL ? "malformed address"
-					       : "greylist store unavailable");
+		mxg_engine_failure(e, v,
+		    rc == MXG_EINVAL ? "malformed address"
+		                     : "greylist store unavailable");
 		return rc;
 	}
 	v->reason = gr.reason;
@@ -598,15 +600,15 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 		v->autowhite_until = gr.autowhite_until;
 		mxg_engine_text(v, 250, "2.1.5",
 		    gr.reason == MXG_R_PASSED ? "Ok (greylist passed)"
-					      : "Ok (autowhitelisted)");
+		                              : "Ok (autowhitelisted)");
 	}
 	return MXG_OK;
 }
 
 /* mxg_engine_check_args: see mxg_engine.h. */
 int
-mxg_engine_check_args(struct mxg_engine *e, const struct mxg_request *req,
-    struct mxg_verdict *v)
+mxg_engine_check_args(
+    struct mxg_engine *e, const struct mxg_request *req, struct mxg_verdict *v)
 {
 	if (v == NULL)
 		return MXG_EINVAL;
@@ -614,7 +616,8 @@ mxg_engine_check_args(struct mxg_engine *e, const struct mxg_request *req,
 	if (e == NULL || req == NULL) {
 		v->action = MXG_TEMPFAIL;
 		v->reason = MXG_R_FAILURE;
-		mxg_engine_text(v, 451, "4.3.0", "Temporary failure (no engine)");
+		mxg_engine_text(
+		    v, 451, "4.3.0", "Temporary failure (no engine)");
 		return MXG_EINVAL;
 	}
 	return MXG_OK;
@@ -622,8 +625,8 @@ mxg_engine_check_args(struct mxg_engine *e, const struct mxg_request *req,
 
 /* mxg_check: see mxgrey.h. */
 MXG_EXPORT int
-mxg_check(struct mxg_engine *e, const struct mxg_request *req,
-    struct mxg_verdict *v)
+mxg_check(
+    struct mxg_engine *e, const struct mxg_request *req, struct mxg_verdict *v)
 {
 	int rc;
 
@@ -674,4 +677,3 @@ mxg_explain(struct mxg_engine *e, const struct mxg_request *req,
 		return rc;
 	return decide(e, req, NULL, v, 1, tr, ctx);
 }
-

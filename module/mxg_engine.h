@@ -20,20 +20,20 @@ struct mxg_engine {
 	struct mxg_host host;
 	struct mxg_log log;
 	char *rules_path;
-	char *store_override;		/* from mxg_open, or NULL */
-	struct mxg_ruleset *rules;	/* NULL: failed at open: fail safe */
-	struct mxg_store *store;	/* NULL until first needed */
-	struct mxg_lookup *lookup;	/* DNS/GeoIP; made on first need */
-	pid_t lookup_pid;		/* process that made it */
-	int lookup_stale;		/* rules changed: make it anew */
-	struct mxg_pending *pending;	/* non-blocking checks under way */
-	char *store_spec;		/* what store was opened with */
-	unsigned long generation;	/* reload generation seen */
-	time_t gen_checked;		/* second of the last look at it */
+	char *store_override;        /* from mxg_open, or NULL */
+	struct mxg_ruleset *rules;   /* NULL: failed at open: fail safe */
+	struct mxg_store *store;     /* NULL until first needed */
+	struct mxg_lookup *lookup;   /* DNS/GeoIP; made on first need */
+	pid_t lookup_pid;            /* process that made it */
+	int lookup_stale;            /* rules changed: make it anew */
+	struct mxg_pending *pending; /* non-blocking checks under way */
+	char *store_spec;            /* what store was opened with */
+	unsigned long generation;    /* reload generation seen */
+	time_t gen_checked;          /* second of the last look at it */
 	int gen_known;
-	unsigned logged;		/* ONCE_* bits */
-	char sbuf[MXG_ADDR_MAX + 1];	/* sender without <>, this request */
-	char rbuf[MXG_ADDR_MAX + 1];	/* recipient without <> */
+	unsigned logged;             /* ONCE_* bits */
+	char sbuf[MXG_ADDR_MAX + 1]; /* sender without <>, this request */
+	char rbuf[MXG_ADDR_MAX + 1]; /* recipient without <> */
 };
 
 /* mxg_engine_config: the rules' settings, or defaults without rules. */
@@ -52,16 +52,16 @@ int mxg_engine_store(struct mxg_engine *e);
 struct mxg_lookup *mxg_engine_lookup(struct mxg_engine *e);
 
 /* mxg_engine_failure: fill *v with the failure action, saying why. */
-void mxg_engine_failure(const struct mxg_engine *e, struct mxg_verdict *v,
-    const char *why);
+void mxg_engine_failure(
+    const struct mxg_engine *e, struct mxg_verdict *v, const char *why);
 
 /* mxg_engine_text: set code, enhanced code and text of *v. */
-void mxg_engine_text(struct mxg_verdict *v, int code, const char *ecode,
-    const char *text);
+void mxg_engine_text(
+    struct mxg_verdict *v, int code, const char *ecode, const char *text);
 
 /* mxg_engine_check_args: clear *v; MXG_EINVAL (and tempfail) on NULLs. */
-int mxg_engine_check_args(struct mxg_engine *e, const struct mxg_request *req,
-    struct mxg_verdict *v);
+int mxg_engine_check_args(
+    struct mxg_engine *e, const struct mxg_request *req, struct mxg_verdict *v);
 
 /*
  * mxg_engine_begin: fill ev for req (msg: DATA stage) and look at the

@@ -51,10 +51,34 @@ mxg_action_name(enum mxg_action a)
 	return "unknown";
 }
 
+/* mxg_reason_name: see mxgrey.h. */
+MXG_EXPORT const char *
+mxg_reason_name(enum mxg_reason r)
+{
+	switch (r) {
+	case MXG_R_NONE:
+		return "none";
+	case MXG_R_WHITELIST:
+		return "whitelist";
+	case MXG_R_BLACKLIST:
+		return "blacklist";
+	case MXG_R_NEW:
+		return "new";
+	case MXG_R_EARLY:
+		return "early";
+	case MXG_R_PASSED:
+		return "passed";
+	case MXG_R_AUTOWHITE:
+		return "autowhite";
+	case MXG_R_FAILURE:
+		return "failure";
+	}
+	return "unknown";
+}
+
 /* mxg_api_version: see mxgrey.h. */
 MXG_EXPORT unsigned
 mxg_api_version(void)
 {
 	return MXGREY_API_VERSION;
 }
-

@@ -23,8 +23,7 @@ fresh(struct mxg_record *out, const struct mxg_grey_params *p, int64_t now)
 }
 
 static void
-make_white(struct mxg_record *out, const struct mxg_grey_params *p,
-    int64_t now)
+make_white(struct mxg_record *out, const struct mxg_grey_params *p, int64_t now)
 {
 	out->state = MXG_REC_AUTOWHITE;
 	if (out->until < now + p->autowhite)
@@ -61,7 +60,7 @@ mxg_grey_step(const struct mxg_record *rec, const struct mxg_grey_params *p,
 		r->reason = MXG_R_EARLY;
 		r->remaining = (long)(out->until - now);
 		if (r->remaining > p->delay && p->delay > 0)
-			r->remaining = p->delay;	/* clock went back */
+			r->remaining = p->delay; /* clock went back */
 		return 1;
 	}
 	if (out->state == MXG_REC_PENDING) {

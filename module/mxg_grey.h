@@ -13,34 +13,34 @@
 #include "mxgrey.h"
 
 enum mxg_rec_state {
-	MXG_REC_PENDING = 1,	/* greylisted, waiting out its delay */
-	MXG_REC_AUTOWHITE = 2	/* passed: accepted until `until` */
+	MXG_REC_PENDING = 1,  /* greylisted, waiting out its delay */
+	MXG_REC_AUTOWHITE = 2 /* passed: accepted until `until` */
 };
 
 /* One stored record (decoded). */
 struct mxg_record {
-	int state;		/* MXG_REC_* */
-	int64_t created;	/* first seen */
-	int64_t until;		/* pending: delay ends; autowhite: end */
-	int64_t expire;		/* the record may be deleted after this */
-	uint32_t hits;		/* decisions that touched this record */
+	int state;       /* MXG_REC_* */
+	int64_t created; /* first seen */
+	int64_t until;   /* pending: delay ends; autowhite: end */
+	int64_t expire;  /* the record may be deleted after this */
+	uint32_t hits;   /* decisions that touched this record */
 };
 
-#define MXG_RECORD_VERSION	1
-#define MXG_RECORD_SIZE		32	/* encoded bytes */
+#define MXG_RECORD_VERSION 1
+#define MXG_RECORD_SIZE    32 /* encoded bytes */
 
 struct mxg_grey_params {
-	long delay;		/* seconds to wait out */
-	long autowhite;		/* autowhite lifetime; 0: none */
-	long timeout;		/* pending record lifetime */
-	int lazyaw;		/* autowhite per IP */
-	int dryrun;		/* decide, write nothing */
+	long delay;     /* seconds to wait out */
+	long autowhite; /* autowhite lifetime; 0: none */
+	long timeout;   /* pending record lifetime */
+	int lazyaw;     /* autowhite per IP */
+	int dryrun;     /* decide, write nothing */
 };
 
 struct mxg_grey_result {
-	enum mxg_reason reason;	/* NEW, EARLY, PASSED, AUTOWHITE */
-	long remaining;		/* NEW/EARLY: seconds left */
-	time_t autowhite_until;	/* PASSED/AUTOWHITE */
+	enum mxg_reason reason; /* NEW, EARLY, PASSED, AUTOWHITE */
+	long remaining;         /* NEW/EARLY: seconds left */
+	time_t autowhite_until; /* PASSED/AUTOWHITE */
 };
 
 /*
@@ -76,8 +76,8 @@ int mxg_grey_white_make(const struct mxg_record *rec,
  * version or size (treated as absent by callers, and logged).
  */
 void mxg_record_encode(const struct mxg_record *rec, unsigned char *buf);
-int mxg_record_decode(const unsigned char *buf, size_t len,
-    struct mxg_record *rec);
+int mxg_record_decode(
+    const unsigned char *buf, size_t len, struct mxg_record *rec);
 
 /*
  * mxg_record_pack / unpack: the compact form the tdb store keeps on disk
@@ -86,10 +86,10 @@ int mxg_record_decode(const unsigned char *buf, size_t len,
  * 2106, clamped). unpack returns 0, or -1 for anything else (treated as
  * absent by callers).
  */
-#define MXG_RECORD_PACKED_VERSION	2
-#define MXG_RECORD_PACKED		18
+#define MXG_RECORD_PACKED_VERSION 2
+#define MXG_RECORD_PACKED         18
 void mxg_record_pack(const struct mxg_record *rec, unsigned char *buf);
-int mxg_record_unpack(const unsigned char *buf, size_t len,
-    struct mxg_record *rec);
+int mxg_record_unpack(
+    const unsigned char *buf, size_t len, struct mxg_record *rec);
 
 #endif

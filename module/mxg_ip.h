@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define MXG_IP_STRLEN	48	/* enough for any v6 text form + NUL */
+#define MXG_IP_STRLEN 48 /* enough for any v6 text form + NUL */
 
 /* family is 4 or 6; v4 lives in a[0..3]; v4-mapped v6 is stored as v4. */
 struct mxg_ip {

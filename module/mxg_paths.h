@@ -11,7 +11,7 @@
 #ifndef MXG_LOCALSTATEDIR
 #define MXG_LOCALSTATEDIR "/var"
 #endif
-#define MXG_DEFAULT_RULES	MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
-#define MXG_DEFAULT_STORE	MXG_LOCALSTATEDIR "/lib/mxgrey/mxgrey.tdb"
+#define MXG_DEFAULT_RULES MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
+#define MXG_DEFAULT_STORE MXG_LOCALSTATEDIR "/lib/mxgrey/mxgrey.tdb"
 
 #endif

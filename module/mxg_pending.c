@@ -14,7 +14,7 @@ struct mxg_pending {
 	struct mxg_pending *next;
 	struct mxg_pending **prevp;
 	struct mxg_engine *e;
-	struct mxg_request req;		/* strings point into blob */
+	struct mxg_request req; /* strings point into blob */
 	struct mxg_macro *macros;
 	char *blob;
 	struct mxg_eval ev;
@@ -49,8 +49,8 @@ put(char **at, const char *s)
 static int
 copy_request(struct mxg_pending *p, const struct mxg_request *req)
 {
-	const char *const f[] = { req->client_addr, req->client_name,
-		req->helo, req->sender, req->rcpt, req->auth_id, req->queue_id,
+	const char *const f[] = { req->client_addr, req->client_name, req->helo,
+		req->sender, req->rcpt, req->auth_id, req->queue_id,
 		req->local_name };
 	size_t len = 1, i;
 	char *at;
@@ -116,7 +116,7 @@ mxg_check_start(struct mxg_engine *e, const struct mxg_request *req,
 	if (e->rules == NULL ||
 	    (needs = mxg_rules_needs(e->rules, MXG_STAGE_RCPT)) == 0 ||
 	    (lk = mxg_engine_lookup(e)) == NULL)
-		return mxg_check(e, req, v);	/* nothing to wait for */
+		return mxg_check(e, req, v); /* nothing to wait for */
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    copy_request(p, req) != MXG_OK) {
 		if (p != NULL)
@@ -127,8 +127,7 @@ mxg_check_start(struct mxg_engine *e, const struct mxg_request *req,
 	p->e = e;
 	/* one clock reading for the whole decision */
 	p->req.now = mxg_engine_now(e, req->now);
-	if ((rc = mxg_engine_begin(e, &p->req, NULL, &p->ev, 0, v)) !=
-	    MXG_OK) {
+	if ((rc = mxg_engine_begin(e, &p->req, NULL, &p->ev, 0, v)) != MXG_OK) {
 		unlink_free(p);
 		return rc;
 	}
@@ -184,8 +183,8 @@ mxg_check_cancel(struct mxg_pending *p)
 
 /* mxg_poll_fds: see mxgrey.h. */
 MXG_EXPORT int
-mxg_poll_fds(struct mxg_engine *e, struct pollfd *fds, int nfds,
-    int *timeout_ms)
+mxg_poll_fds(
+    struct mxg_engine *e, struct pollfd *fds, int nfds, int *timeout_ms)
 {
 	struct mxg_pending *p;
 	int n = 0, t, best = -1;

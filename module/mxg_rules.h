@@ -16,58 +16,58 @@
 struct mxg_ruleset;
 
 /* Global flags set by bare directives. */
-#define MXG_CF_LAZYAW		0x0001	/* autowhite per IP only */
-#define MXG_CF_DOMAINEXACT	0x0002	/* `domain` matches exactly */
-#define MXG_CF_QUIET		0x0004	/* do not tell the remaining time */
-#define MXG_CF_NOSPF		0x0008
-#define MXG_CF_NODRAC		0x0010
-#define MXG_CF_NOAUTH		0x0020
-#define MXG_CF_MULTIRACL	0x0040
-#define MXG_CF_DELAYEDREJECT	0x0080
-#define MXG_CF_UNBRACKET	0x0100
-#define MXG_CF_TESTMODE		0x0200
-#define MXG_CF_LOGEXPIRED	0x0400
-#define MXG_CF_VERBOSE		0x0800
-#define MXG_CF_EXTENDEDREGEX	0x1000
+#define MXG_CF_LAZYAW        0x0001 /* autowhite per IP only */
+#define MXG_CF_DOMAINEXACT   0x0002 /* `domain` matches exactly */
+#define MXG_CF_QUIET         0x0004 /* do not tell the remaining time */
+#define MXG_CF_NOSPF         0x0008
+#define MXG_CF_NODRAC        0x0010
+#define MXG_CF_NOAUTH        0x0020
+#define MXG_CF_MULTIRACL     0x0040
+#define MXG_CF_DELAYEDREJECT 0x0080
+#define MXG_CF_UNBRACKET     0x0100
+#define MXG_CF_TESTMODE      0x0200
+#define MXG_CF_LOGEXPIRED    0x0400
+#define MXG_CF_VERBOSE       0x0800
+#define MXG_CF_EXTENDEDREGEX 0x1000
 
 /* `report` bits, for the X-Greylist header. */
-#define MXG_REPORT_DELAYS	0x1
-#define MXG_REPORT_NODELAYS	0x2
-#define MXG_REPORT_ALL		0x3
+#define MXG_REPORT_DELAYS   0x1
+#define MXG_REPORT_NODELAYS 0x2
+#define MXG_REPORT_ALL      0x3
 
 /* Global settings. Times are seconds. */
 struct mxg_config {
-	long delay;		/* `greylist`, default 1800 */
-	long autowhite;		/* `autowhite`, default 86400 */
-	long timeout;		/* `timeout`, default 432000 */
-	int subnetmatch;	/* v4 prefix length, default 32 */
-	int subnetmatch6;	/* v6 prefix length, default 128 */
-	unsigned flags;		/* MXG_CF_* */
-	unsigned report;	/* MXG_REPORT_*, default ALL */
-	enum mxg_action fail_action;	/* `failaction`: TEMPFAIL or ACCEPT */
-	const char *store;	/* `store "path"`; NULL: default */
-	unsigned long store_hashsize;	/* `store "path" hashsize N`; 0 */
+	long delay;                   /* `greylist`, default 1800 */
+	long autowhite;               /* `autowhite`, default 86400 */
+	long timeout;                 /* `timeout`, default 432000 */
+	int subnetmatch;              /* v4 prefix length, default 32 */
+	int subnetmatch6;             /* v6 prefix length, default 128 */
+	unsigned flags;               /* MXG_CF_* */
+	unsigned report;              /* MXG_REPORT_*, default ALL */
+	enum mxg_action fail_action;  /* `failaction`: TEMPFAIL or ACCEPT */
+	const char *store;            /* `store "path"`; NULL: default */
+	unsigned long store_hashsize; /* `store "path" hashsize N`; 0 */
 	/* daemon-only directives, for the milter shim (NULL if absent) */
 	const char *socket;
-	int socket_mode;	/* -1 if absent */
+	int socket_mode; /* -1 if absent */
 	const char *user;
 	const char *pidfile;
 	const char *dumpfile;
 	/* lookup provider settings (NULL / 0 if absent) */
-	const char *const *resolvers;	/* `resolver "addr[:port]" ...` */
+	const char *const *resolvers; /* `resolver "addr[:port]" ...` */
 	size_t nresolvers;
-	long resolver_timeout_ms;	/* `resolver ... timeout 2s`; 0 */
-	const char *geoip_db;		/* `geoipdb`/`geoip2db "path"` */
+	long resolver_timeout_ms; /* `resolver ... timeout 2s`; 0 */
+	const char *geoip_db;     /* `geoipdb`/`geoip2db "path"` */
 };
 
 enum mxg_stage {
-	MXG_STAGE_RCPT = 0,	/* racl */
-	MXG_STAGE_DATA		/* dacl */
+	MXG_STAGE_RCPT = 0, /* racl */
+	MXG_STAGE_DATA      /* dacl */
 };
 
 /* What the first deciding rule says. */
 enum mxg_rule_action {
-	MXG_RA_NONE = 0,	/* nothing matched (no default) */
+	MXG_RA_NONE = 0, /* nothing matched (no default) */
 	MXG_RA_WHITELIST,
 	MXG_RA_GREYLIST,
 	MXG_RA_BLACKLIST
@@ -82,8 +82,8 @@ enum mxg_rule_action {
  */
 struct mxg_lookup_ops {
 	/* before evaluation: start every query the rules of stage may need */
-	void (*prefetch)(void *ctx, const struct mxg_ruleset *rs,
-	    enum mxg_stage stage);
+	void (*prefetch)(
+	    void *ctx, const struct mxg_ruleset *rs, enum mxg_stage stage);
 	/* client IP listed in zone? answer gets the A record (v4 form) */
 	int (*dnsrbl)(void *ctx, const char *zone, struct mxg_ip *answer,
 	    const char **why);
@@ -92,8 +92,8 @@ struct mxg_lookup_ops {
 	/* ISO country code of the client IP ("" unknown) into cc[3] */
 	int (*geoip)(void *ctx, char cc[3], const char **why);
 	/* rDNS: *name (NULL none) and whether forward-confirmed */
-	int (*rdns)(void *ctx, const char **name, int *confirmed,
-	    const char **why);
+	int (*rdns)(
+	    void *ctx, const char **name, int *confirmed, const char **why);
 	/*
 	 * Optional (NULL: use dnsrbl): listed in zone with an A record
 	 * inside want/prefix? A zone may answer several records (zen:
@@ -119,21 +119,21 @@ enum mxg_spf_result {
 struct mxg_eval {
 	/* inputs */
 	const struct mxg_request *req;
-	struct mxg_ip ip;		/* parsed client address */
-	const char *sender;		/* no <>, as given ("" null sender) */
-	const char *rcpt;		/* no <> */
+	struct mxg_ip ip;   /* parsed client address */
+	const char *sender; /* no <>, as given ("" null sender) */
+	const char *rcpt;   /* no <> */
 	time_t now;
-	struct mxg_log log;		/* for `log` clauses and warnings */
-	void (*trace)(void *ctx, const char *line);	/* NULL: none */
+	struct mxg_log log; /* for `log` clauses and warnings */
+	void (*trace)(void *ctx, const char *line); /* NULL: none */
 	void *trace_ctx;
-	const struct mxg_lookup_ops *lookup;	/* NULL: none available */
+	const struct mxg_lookup_ops *lookup; /* NULL: none available */
 	void *lookup_ctx;
 	/* set by the engine after the store step, for %-escapes in msg */
-	long remaining;			/* greylist seconds left */
+	long remaining; /* greylist seconds left */
 	time_t autowhite_until;
 	/* DATA stage only */
 	size_t msgsize;
-	const char *headers;		/* raw header block, CRLF or LF */
+	const char *headers; /* raw header block, CRLF or LF */
 	const char *body;
 	size_t body_len;
 	/* set by the engine after the store step, for %E (0 unknown) */
@@ -141,25 +141,25 @@ struct mxg_eval {
 	/* set by mxg_rules_eval, for %-escapes (%D %A %a %S %X*) */
 	const struct mxg_ruleset *rs;
 	const struct mxg_match *match;
-	unsigned long dnsrbl_hits;	/* bit i: DNSRBL i listed the client */
+	unsigned long dnsrbl_hits; /* bit i: DNSRBL i listed the client */
 };
 
 /* The outcome of one evaluation. */
 struct mxg_match {
 	enum mxg_rule_action action;
-	unsigned line;		/* deciding rule's line; 0 if none */
-	long delay;		/* per-rule `delay`; -1: global */
-	long autowhite;		/* per-rule `autowhite`; -1: global */
-	const char *msg;	/* per-rule `msg` format; NULL: default text */
-	int code;		/* per-rule `code`; 0: default */
-	const char *ecode;	/* per-rule `ecode`; NULL: default */
-	const char *addheader;	/* per-rule `addheader` format, or NULL */
-	const char *undecided;	/* non-NULL: a clause could not decide
+	unsigned line;         /* deciding rule's line; 0 if none */
+	long delay;            /* per-rule `delay`; -1: global */
+	long autowhite;        /* per-rule `autowhite`; -1: global */
+	const char *msg;       /* per-rule `msg` format; NULL: default text */
+	int code;              /* per-rule `code`; 0: default */
+	const char *ecode;     /* per-rule `ecode`; NULL: default */
+	const char *addheader; /* per-rule `addheader` format, or NULL */
+	const char *undecided; /* non-NULL: a clause could not decide
 				   (lookup failed); says why. action is
 				   then meaningless: failure action */
-	const char *id;		/* deciding rule's id string, or NULL */
-	const char *report;	/* per-rule `report` format, or NULL */
-	int nolog;		/* per-rule `nolog` */
+	const char *id;        /* deciding rule's id string, or NULL */
+	const char *report;    /* per-rule `report` format, or NULL */
+	int nolog;             /* per-rule `nolog` */
 };
 
 /*
@@ -169,8 +169,8 @@ struct mxg_match {
  * with *err set (MXG_ERULES: errors, each logged; MXG_EIO: unreadable,
  * logged; MXG_ENOMEM). Never returns a partial ruleset.
  */
-struct mxg_ruleset *mxg_rules_load(const char *path, const struct mxg_log *log,
-    int *err);
+struct mxg_ruleset *mxg_rules_load(
+    const char *path, const struct mxg_log *log, int *err);
 
 /*
  * mxg_rules_parse: the same on a buffer in memory (len bytes, need not be
@@ -205,14 +205,14 @@ int mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
  * (size bytes, always NUL-terminated when size > 0, truncated if needed).
  * Unknown escapes are copied as written. Returns the length written.
  */
-size_t mxg_fmt_expand(const char *fmt, const struct mxg_eval *ev, char *buf,
-    size_t size);
+size_t mxg_fmt_expand(
+    const char *fmt, const struct mxg_eval *ev, char *buf, size_t size);
 
 /* What the rules of a stage may ask the lookup provider (mxg_rules_needs). */
-#define MXG_NEED_DNSRBL	0x1
-#define MXG_NEED_SPF	0x2
-#define MXG_NEED_GEOIP	0x4
-#define MXG_NEED_RDNS	0x8
+#define MXG_NEED_DNSRBL 0x1
+#define MXG_NEED_SPF    0x2
+#define MXG_NEED_GEOIP  0x4
+#define MXG_NEED_RDNS   0x8
 
 /*
  * mxg_rules_needs: MXG_NEED_* bits for the lookups the clauses and the
@@ -226,7 +226,7 @@ unsigned mxg_rules_needs(const struct mxg_ruleset *rs, enum mxg_stage stage);
  * may query, each once; *n gets the count. The array and strings belong
  * to rs. Never NULL (an empty array when *n is 0).
  */
-const char *const *mxg_rules_dnsrbl_zones(const struct mxg_ruleset *rs,
-    enum mxg_stage stage, size_t *n);
+const char *const *mxg_rules_dnsrbl_zones(
+    const struct mxg_ruleset *rs, enum mxg_stage stage, size_t *n);
 
 #endif

@@ -22,7 +22,7 @@ struct mxg_store;
 
 /* One record as dump, stats, purge and migrate see it. */
 struct mxg_store_entry {
-	int kind;			/* MXG_KEY_TUPLE or MXG_KEY_IP */
+	int kind; /* MXG_KEY_TUPLE or MXG_KEY_IP */
 	struct mxg_tuple tuple;
 	struct mxg_record rec;
 };
@@ -79,8 +79,8 @@ int mxg_store_open(struct mxg_store **sp, const char *spec,
 
 int mxg_store_tdb_open(struct mxg_store **sp, const char *path,
     unsigned long hashsize, const struct mxg_log *log);
-int mxg_store_redis_open(struct mxg_store **sp, const char *url,
-    const struct mxg_log *log);
+int mxg_store_redis_open(
+    struct mxg_store **sp, const char *url, const struct mxg_log *log);
 
 /* mxg_store_close: accepts NULL. */
 void mxg_store_close(struct mxg_store *s);

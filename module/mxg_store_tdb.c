@@ -33,9 +33,9 @@
 
 #include "mxg_store.h"
 
-#define DEFAULT_HASHSIZE	1048573	/* prime; 4 MB of chain heads */
-#define SWEEP_EVERY		8	/* decisions between two chain sweeps */
-#define SWEEP_RECORDS		8	/* expired records deleted per sweep */
+#define DEFAULT_HASHSIZE 1048573 /* prime; 4 MB of chain heads */
+#define SWEEP_EVERY      8       /* decisions between two chain sweeps */
+#define SWEEP_RECORDS    8       /* expired records deleted per sweep */
 
 struct tdb_store {
 	struct mxg_store base;
@@ -50,11 +50,14 @@ struct tdb_store {
 	 */
 	volatile unsigned char *forked;
 	unsigned long decisions;
-	int64_t watched;	/* second of the last look at the file */
-	int failing;		/* an outage is being reported */
+	int64_t watched; /* second of the last look at the file */
+	int failing;     /* an outage is being reported */
 };
 
-#define GEN_KEY_INIT { MXG_KEY_META, 'g', 'e', 'n' }
+#define GEN_KEY_INIT                                                           \
+	{                                                                      \
+		MXG_KEY_META, 'g', 'e', 'n'                                    \
+	}
 
 static int
 fail_once(struct tdb_store *s, const char *what)
@@ -103,13 +106,15 @@ check_perms(struct tdb_store *s)
 		if (!s->failing)
 			mxg_log(&s->base.log, MXG_LOG_ERR,
 			    "mxgrey: tuple store directory %s is "
-			    "world-writable; refusing to use it", dir);
+			    "world-writable; refusing to use it",
+			    dir);
 		rc = MXG_EPERM;
 	} else if (stat(s->path, &st) == 0 && (st.st_mode & S_IWOTH)) {
 		if (!s->failing)
 			mxg_log(&s->base.log, MXG_LOG_ERR,
 			    "mxgrey: tuple store %s is world-writable; "
-			    "refusing to use it (chmod o-w)", s->path);
+			    "refusing to use it (chmod o-w)",
+			    s->path);
 		rc = MXG_EPERM;
 	}
 	free(dir);
@@ -134,14 +139,14 @@ create_file(struct tdb_store *s)
 		return MXG_ENOMEM;
 	snprintf(tmp, len, "%s.new.%ld", s->path, (long)getpid());
 	(void)unlink(tmp);
-	tdb = tdb_open(tmp, (int)s->hashsize,
-	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR | O_CREAT | O_EXCL,
-	    0660);
+	tdb =
+	    tdb_open(tmp, (int)s->hashsize, TDB_NOSYNC | TDB_INCOMPATIBLE_HASH,
+	        O_RDWR | O_CREAT | O_EXCL, 0660);
 	if (tdb == NULL) {
 		rc = fail_once(s, "cannot create");
 	} else {
 		tdb_close(tdb);
-		(void)chmod(tmp, 0660);	/* whatever the umask */
+		(void)chmod(tmp, 0660); /* whatever the umask */
 		if (link(tmp, s->path) != 0 && errno != EEXIST)
 			rc = fail_once(s, "cannot create");
 	}
@@ -209,7 +214,7 @@ ready(struct tdb_store *s)
 	if (s->tdb != NULL && in_other_process(s)) {
 		/* opened before fork: never use the parent's handle */
 		if (tdb_reopen(s->tdb) != 0) {
-			s->tdb = NULL;	/* tdb_reopen freed it */
+			s->tdb = NULL; /* tdb_reopen freed it */
 			return fail_once(s, "cannot reopen after fork");
 		}
 		s->pid = getpid();
@@ -291,8 +296,7 @@ struct expired {
 };
 
 static int
-collect_expired(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
-    void *arg)
+collect_expired(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 {
 	struct expired *x = arg;
 	struct mxg_record rec;
@@ -367,8 +371,7 @@ white_key(struct tdb_store *s, TDB_DATA key, const struct mxg_grey_params *p,
 	if (make)
 		hit = mxg_grey_white_make(have ? &cur : NULL, p, now, &out);
 	else
-		hit = mxg_grey_white_check(have ? &cur : NULL, p, now, &out,
-		    r);
+		hit = mxg_grey_white_check(have ? &cur : NULL, p, now, &out, r);
 	if (hit && !p->dryrun)
 		rc = write_record(s, key, &out);
 	if (make && hit)
@@ -461,12 +464,12 @@ tdb_bump(struct mxg_store *base)
 	return rc == 0 ? MXG_OK : fail_once(s, "cannot write generation");
 }
 
-#define DELETE_BATCH	(1 << 20)	/* keys held for deletion at once */
+#define DELETE_BATCH (1 << 20) /* keys held for deletion at once */
 
 struct walk {
 	int (*fn)(void *arg, const struct mxg_store_entry *e);
 	void *arg;
-	TDB_DATA *doomed;	/* keys fn wants deleted, with records */
+	TDB_DATA *doomed; /* keys fn wants deleted, with records */
 	struct mxg_record *seen;
 	size_t n, cap;
 	int stopped, oom, full;
@@ -484,7 +487,7 @@ walk_one(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 		return 0;
 	if ((e.kind = mxg_tuple_from_key(key.dptr, key.dsize, &e.tuple)) < 0 ||
 	    mxg_record_unpack(data.dptr, data.dsize, &e.rec) != 0)
-		return 0;	/* not ours or another version: leave it */
+		return 0; /* not ours or another version: leave it */
 	if ((rc = w->fn(w->arg, &e)) < 0) {
 		w->stopped = 1;
 		return 1;
@@ -552,8 +555,8 @@ tdb_iterate(struct mxg_store *base,
 		return rc;
 	do {
 		w.full = 0;
-		if (tdb_traverse_read(s->tdb, walk_one, &w) < 0 &&
-		    !w.stopped && !w.oom && !w.full)
+		if (tdb_traverse_read(s->tdb, walk_one, &w) < 0 && !w.stopped &&
+		    !w.oom && !w.full)
 			rc = fail_once(s, "cannot traverse");
 		for (size_t i = 0; i < w.n; i++) {
 			delete_if_same(s, w.doomed[i], &w.seen[i]);
@@ -578,8 +581,8 @@ struct fsck {
 };
 
 static void
-fsck_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt,
-    ...)
+fsck_log(
+    struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt, ...)
 {
 	struct fsck *f = tdb_get_logging_private(tdb);
 	size_t used;
@@ -599,8 +602,8 @@ fsck_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt,
 }
 
 static void
-quiet_log(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt,
-    ...)
+quiet_log(
+    struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt, ...)
 {
 	(void)tdb;
 	(void)level;
@@ -700,8 +703,8 @@ tdb_fsck(struct mxg_store *base, int repair, char *why, size_t size)
 		f.why = NULL;
 		if ((rc = rebuild(s, &f)) == MXG_OK) {
 			f.why = why;
-			rc = tdb_check(t, NULL, NULL) == 0 ? MXG_OK
-							   : MXG_ESTORE;
+			rc =
+			    tdb_check(t, NULL, NULL) == 0 ? MXG_OK : MXG_ESTORE;
 		}
 	}
 	lc.log_fn = quiet_log;

@@ -69,8 +69,7 @@ undo_srs(char *a)
 				dom = p + 1;
 		}
 	}
-	if (eq < 2 || loc == NULL || dom == NULL || loc - dom < 2 ||
-	    at == loc)
+	if (eq < 2 || loc == NULL || dom == NULL || loc - dom < 2 || at == loc)
 		return;
 	{
 		char tmp[MXG_ADDR_MAX + 1];
@@ -121,16 +120,17 @@ undo_verp(char *a)
 		at = plus;
 	}
 	for (r = w = a; r < at;) {
-		int start = (r == a || !((r[-1] >= 'a' && r[-1] <= 'z') ||
-		    (r[-1] >= '0' && r[-1] <= '9') || r[-1] == '_'));
+		int start = (r == a ||
+		    !((r[-1] >= 'a' && r[-1] <= 'z') ||
+		        (r[-1] >= '0' && r[-1] <= '9') || r[-1] == '_'));
 
 		if (start && *r >= '0' && *r <= '9') {
 			char *e = r;
 
 			while (e < at && *e >= '0' && *e <= '9')
 				e++;
-			if (e == at || !((*e >= 'a' && *e <= 'z') ||
-			    *e == '_')) {
+			if (e == at ||
+			    !((*e >= 'a' && *e <= 'z') || *e == '_')) {
 				*w++ = '#';
 				r = e;
 				continue;
@@ -229,7 +229,7 @@ mxg_tuple_from_key(const unsigned char *key, size_t len, struct mxg_tuple *t)
 	if (nul == NULL || (size_t)(nul - (key + n)) > MXG_ADDR_MAX ||
 	    len - (size_t)(nul + 1 - key) > MXG_ADDR_MAX ||
 	    memchr(nul + 1, '\0', len - (size_t)(nul + 1 - key)) != NULL)
-		return -1;	/* one NUL only: between sender and rcpt */
+		return -1; /* one NUL only: between sender and rcpt */
 	memcpy(t->sender, key + n, (size_t)(nul - (key + n)));
 	memcpy(t->rcpt, nul + 1, len - (size_t)(nul + 1 - key));
 	return MXG_KEY_TUPLE;

@@ -28,23 +28,23 @@ extern "C" {
 #define MXGREY_API_VERSION 1
 
 /* Error codes: 0 or negative. mxg_strerror() turns them into text. */
-#define MXG_OK		0
-#define MXG_ENOMEM	-1	/* out of memory */
-#define MXG_EINVAL	-2	/* a malformed argument or request field */
-#define MXG_ERULES	-3	/* the rules file has errors (each logged) */
-#define MXG_ESTORE	-4	/* the tuple store cannot be opened or used */
-#define MXG_EVERSION	-5	/* the host was built for another API version */
-#define MXG_EIO		-6	/* a file could not be read */
-#define MXG_EPERM	-7	/* unsafe permissions on the store */
-#define MXG_ELOOKUP	-8	/* a DNS or GeoIP lookup could not decide */
-#define MXG_EAGAIN	-9	/* non-blocking check: lookups in flight */
+#define MXG_OK       0
+#define MXG_ENOMEM   -1 /* out of memory */
+#define MXG_EINVAL   -2 /* a malformed argument or request field */
+#define MXG_ERULES   -3 /* the rules file has errors (each logged) */
+#define MXG_ESTORE   -4 /* the tuple store cannot be opened or used */
+#define MXG_EVERSION -5 /* the host was built for another API version */
+#define MXG_EIO      -6 /* a file could not be read */
+#define MXG_EPERM    -7 /* unsafe permissions on the store */
+#define MXG_ELOOKUP  -8 /* a DNS or GeoIP lookup could not decide */
+#define MXG_EAGAIN   -9 /* non-blocking check: lookups in flight */
 
 /* What the MTA should do with this recipient. */
 enum mxg_action {
-	MXG_ACCEPT = 0,	/* 250: go on */
-	MXG_GREYLIST,	/* 4xx: greylisted, come back later */
-	MXG_REJECT,	/* 5xx: blacklisted */
-	MXG_TEMPFAIL	/* 4xx: could not decide (store, DNS), try later */
+	MXG_ACCEPT = 0, /* 250: go on */
+	MXG_GREYLIST,   /* 4xx: greylisted, come back later */
+	MXG_REJECT,     /* 5xx: blacklisted */
+	MXG_TEMPFAIL    /* 4xx: could not decide (store, DNS), try later */
 };
 
 /* Log levels, in syslog order. */
@@ -61,7 +61,7 @@ enum mxg_log_level {
  * zero/NULL: no log sink, the system clock.
  */
 struct mxg_host {
-	unsigned api_version;	/* MXGREY_API_VERSION */
+	unsigned api_version; /* MXGREY_API_VERSION */
 	/* One complete line, no newline; msg is valid during the call. */
 	void (*log)(void *ctx, int level, const char *msg);
 	void *log_ctx;
@@ -81,47 +81,47 @@ struct mxg_macro {
  * with or without angle brackets; "" or "<>" is the null sender.
  */
 struct mxg_request {
-	const char *client_addr;	/* "192.0.2.1", "2001:db8::1",
+	const char *client_addr; /* "192.0.2.1", "2001:db8::1",
 					   "[2001:db8::1]", "IPv6:2001:db8::1" */
-	const char *client_name;	/* rDNS name given by the MTA */
+	const char *client_name; /* rDNS name given by the MTA */
 	const char *helo;
-	const char *sender;		/* envelope sender */
-	const char *rcpt;		/* envelope recipient */
-	const char *auth_id;		/* SMTP AUTH id; NULL when none */
-	int tls;			/* nonzero when the session uses TLS */
+	const char *sender;  /* envelope sender */
+	const char *rcpt;    /* envelope recipient */
+	const char *auth_id; /* SMTP AUTH id; NULL when none */
+	int tls;             /* nonzero when the session uses TLS */
 	const struct mxg_macro *macros;
 	size_t nmacros;
-	unsigned rcpt_count;		/* recipients so far, this one included */
-	const char *queue_id;		/* MTA queue id, for %j/%Qs logs */
-	const char *local_name;		/* our host name, for %j */
-	time_t now;			/* 0: ask the host clock */
+	unsigned rcpt_count;    /* recipients so far, this one included */
+	const char *queue_id;   /* MTA queue id, for %j/%Qs logs */
+	const char *local_name; /* our host name, for %j */
+	time_t now;             /* 0: ask the host clock */
 };
 
-#define MXG_CODE_MAX	12
-#define MXG_TEXT_MAX	512
+#define MXG_CODE_MAX 12
+#define MXG_TEXT_MAX 512
 
 /* Why the engine decided as it did. */
 enum mxg_reason {
-	MXG_R_NONE = 0,		/* no rule matched and no default: accept */
-	MXG_R_WHITELIST,	/* a whitelist rule */
-	MXG_R_BLACKLIST,	/* a blacklist rule */
-	MXG_R_NEW,		/* tuple first seen */
-	MXG_R_EARLY,		/* retried before the delay ran out */
-	MXG_R_PASSED,		/* retried after the delay: autowhite made */
-	MXG_R_AUTOWHITE,	/* autowhite entry found and extended */
-	MXG_R_FAILURE		/* a store or lookup failure: failure action */
+	MXG_R_NONE = 0,  /* no rule matched and no default: accept */
+	MXG_R_WHITELIST, /* a whitelist rule */
+	MXG_R_BLACKLIST, /* a blacklist rule */
+	MXG_R_NEW,       /* tuple first seen */
+	MXG_R_EARLY,     /* retried before the delay ran out */
+	MXG_R_PASSED,    /* retried after the delay: autowhite made */
+	MXG_R_AUTOWHITE, /* autowhite entry found and extended */
+	MXG_R_FAILURE    /* a store or lookup failure: failure action */
 };
 
 /* The answer. Filled completely by mxg_check(), whatever it returns. */
 struct mxg_verdict {
 	enum mxg_action action;
 	enum mxg_reason reason;
-	int code;			/* SMTP code: 250, 451, 550 ... */
-	char ecode[MXG_CODE_MAX];	/* enhanced code "4.7.1"; "" if none */
-	char text[MXG_TEXT_MAX];	/* reply text, no code, no CRLF */
-	long remaining;			/* greylisted: seconds left, else 0 */
-	unsigned rule_line;		/* rules line that decided; 0: none */
-	time_t autowhite_until;		/* accepted by autowhite: its end */
+	int code;                 /* SMTP code: 250, 451, 550 ... */
+	char ecode[MXG_CODE_MAX]; /* enhanced code "4.7.1"; "" if none */
+	char text[MXG_TEXT_MAX];  /* reply text, no code, no CRLF */
+	long remaining;           /* greylisted: seconds left, else 0 */
+	unsigned rule_line;       /* rules line that decided; 0: none */
+	time_t autowhite_until;   /* accepted by autowhite: its end */
 };
 
 struct mxg_engine;
@@ -148,16 +148,16 @@ int mxg_open(struct mxg_engine **ep, const char *rules_path,
  * action in *v. May block for at most the configured lookup timeout and
  * a store lock.
  */
-int mxg_check(struct mxg_engine *e, const struct mxg_request *req,
-    struct mxg_verdict *v);
+int mxg_check(
+    struct mxg_engine *e, const struct mxg_request *req, struct mxg_verdict *v);
 
 /* The message, for rules of the DATA stage (`dacl`). */
 struct mxg_message {
-	const char *const *rcpts;	/* recipients accepted at RCPT */
+	const char *const *rcpts; /* recipients accepted at RCPT */
 	size_t nrcpts;
-	size_t size;			/* whole message, bytes */
-	const char *headers;		/* header block (NUL-terminated) */
-	const char *body;		/* body, or its first body_len bytes */
+	size_t size;         /* whole message, bytes */
+	const char *headers; /* header block (NUL-terminated) */
+	const char *body;    /* body, or its first body_len bytes */
 	size_t body_len;
 };
 
@@ -226,12 +226,11 @@ void mxg_check_cancel(struct mxg_pending *p);
  * the longest the host may sleep (-1: no pending check). Returns the
  * number of fds filled.
  */
-int mxg_poll_fds(struct mxg_engine *e, struct pollfd *fds, int nfds,
-    int *timeout_ms);
+int mxg_poll_fds(
+    struct mxg_engine *e, struct pollfd *fds, int nfds, int *timeout_ms);
 
 /* mxg_poll_process: hand poll(2)'s answer for those fds to the engine. */
-void mxg_poll_process(struct mxg_engine *e, const struct pollfd *fds,
-    int nfds);
+void mxg_poll_process(struct mxg_engine *e, const struct pollfd *fds, int nfds);
 
 /*
  * mxg_reload: parse the rules file again. On success the new rules serve
@@ -256,15 +255,29 @@ const char *mxg_strerror(int err);
 /* mxg_action_name: "accept", "greylist", "reject", "tempfail". */
 const char *mxg_action_name(enum mxg_action a);
 
+/* mxg_reason_name: "none", "whitelist", "blacklist", "new", "early",
+   "passed", "autowhite", "failure". */
+const char *mxg_reason_name(enum mxg_reason r);
+
+/*
+ * mxg_xgreylist: the value of the X-Greylist header milter-greylist adds
+ * to an accepted message (without "X-Greylist: "): "Delayed by ..." for
+ * MXG_R_PASSED, else "... not delayed by ...", naming host and the client
+ * ip, dated now (local time). Returns the length written into buf (size
+ * bytes, NUL-terminated when size > 0).
+ */
+size_t mxg_xgreylist(enum mxg_reason reason, const char *host, const char *ip,
+    time_t now, char *buf, size_t size);
+
 /* mxg_api_version: the MXGREY_API_VERSION the library was built with. */
 unsigned mxg_api_version(void);
 
 /* Store statistics, as `mxgreyctl stats` prints them. */
 struct mxg_stats {
-	unsigned long pending;		/* tuples waiting out their delay */
-	unsigned long autowhite;	/* autowhite entries */
-	unsigned long expired;		/* records past their end, not purged */
-	unsigned long generation;	/* reload generation */
+	unsigned long pending;    /* tuples waiting out their delay */
+	unsigned long autowhite;  /* autowhite entries */
+	unsigned long expired;    /* records past their end, not purged */
+	unsigned long generation; /* reload generation */
 };
 
 /*
@@ -297,8 +310,8 @@ int mxg_fsck(struct mxg_engine *e, int repair, char *why, size_t size);
  * into Redis when a second MX host joins, and back. *copied, if not NULL,
  * gets the count. Returns MXG_OK or MXG_ESTORE/MXG_ENOMEM (logged).
  */
-int mxg_migrate(struct mxg_engine *e, const char *to, time_t now,
-    unsigned long *copied);
+int mxg_migrate(
+    struct mxg_engine *e, const char *to, time_t now, unsigned long *copied);
 
 /* mxg_stats: count the store's records. */
 int mxg_stats(struct mxg_engine *e, time_t now, struct mxg_stats *st);

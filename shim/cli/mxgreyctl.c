@@ -17,7 +17,7 @@ struct ctl {
 	const char *rules;
 	const char *store;
 	int verbose;
-	int test_mode;	/* `test`: only the parser's located messages */
+	int test_mode; /* `test`: only the parser's located messages */
 };
 
 static void
@@ -68,8 +68,8 @@ parse_epoch(const char *s)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v <= 0) {
-		fprintf(stderr, "mxgreyctl: --now: not a positive epoch: %s\n",
-		    s);
+		fprintf(
+		    stderr, "mxgreyctl: --now: not a positive epoch: %s\n", s);
 		exit(2);
 	}
 	return v;
@@ -129,10 +129,12 @@ parse_request(int argc, char **argv, struct mxg_request *req, int need_tuple)
 	}
 	if (optind != argc)
 		usage();
-	if (need_tuple && (req->client_addr == NULL || req->sender == NULL ||
-	    req->rcpt == NULL)) {
-		fprintf(stderr, "mxgreyctl: --ip, --from and --rcpt are "
-				"required\n");
+	if (need_tuple &&
+	    (req->client_addr == NULL || req->sender == NULL ||
+	        req->rcpt == NULL)) {
+		fprintf(stderr,
+		    "mxgreyctl: --ip, --from and --rcpt are "
+		    "required\n");
 		exit(2);
 	}
 	req->rcpt_count = 1;
@@ -174,8 +176,8 @@ cmd_test(struct ctl *c)
 static void
 print_verdict(const struct mxg_verdict *v)
 {
-	printf("%s %d %s %s\n", mxg_action_name(v->action), v->code,
-	    v->ecode, v->text);
+	printf("%s %d %s %s\n", mxg_action_name(v->action), v->code, v->ecode,
+	    v->text);
 }
 
 static int
@@ -265,7 +267,8 @@ cmd_fsck(struct ctl *c, int argc, char **argv)
 	rc = mxg_fsck(e, repair, why, sizeof(why));
 	mxg_close(e);
 	if (rc == MXG_OK) {
-		printf("store: clean%s\n", repair ? " (repaired if needed)" : "");
+		printf(
+		    "store: clean%s\n", repair ? " (repaired if needed)" : "");
 		return 0;
 	}
 	printf("store: damaged: %s\n", why[0] ? why : mxg_strerror(rc));
@@ -285,8 +288,8 @@ cmd_import(struct ctl *c, int argc, char **argv)
 	host.api_version = MXGREY_API_VERSION;
 	host.log = log_stderr;
 	host.log_ctx = c;
-	rc = mxg_import_dump(argv[0], c->rules, c->store, &host, now,
-	    &imported, &skipped);
+	rc = mxg_import_dump(
+	    argv[0], c->rules, c->store, &host, now, &imported, &skipped);
 	if (rc != MXG_OK) {
 		fprintf(stderr, "mxgreyctl: import-dump %s: %s\n", argv[0],
 		    mxg_strerror(rc));

@@ -9,30 +9,6 @@
 
 #include "mxg_exim.h"
 
-static const char *
-reason_name(enum mxg_reason r)
-{
-	switch (r) {
-	case MXG_R_NONE:
-		return "none";
-	case MXG_R_WHITELIST:
-		return "whitelist";
-	case MXG_R_BLACKLIST:
-		return "blacklist";
-	case MXG_R_NEW:
-		return "new";
-	case MXG_R_EARLY:
-		return "early";
-	case MXG_R_PASSED:
-		return "passed";
-	case MXG_R_AUTOWHITE:
-		return "autowhite";
-	case MXG_R_FAILURE:
-		return "failure";
-	}
-	return "unknown";
-}
-
 /* "4.x.y" for class '4', digits and dots only, at most 3+3+3 digits. */
 static int
 ecode_ok(const char *e, char cls)
@@ -105,7 +81,7 @@ mxg_exim_result_format(const struct mxg_verdict *v, char *buf, size_t size)
 	case MXG_ACCEPT:
 		put_text(buf, size, &len, "accept");
 		put_fmt(buf, size, &len, "\treason=%s rule=%u",
-		    reason_name(v->reason), v->rule_line);
+		    mxg_reason_name(v->reason), v->rule_line);
 		return len;
 	case MXG_REJECT:
 		verb = "reject";
@@ -132,7 +108,7 @@ mxg_exim_result_format(const struct mxg_verdict *v, char *buf, size_t size)
 	put_text(buf, size, &len, text);
 	put_fmt(buf, size, &len, "\tremaining=%ld reason=%s rule=%u",
 	    v->action == MXG_GREYLIST ? v->remaining : 0L,
-	    reason_name(v->reason), v->rule_line);
+	    mxg_reason_name(v->reason), v->rule_line);
 	return len;
 }
 

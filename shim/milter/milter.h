@@ -37,15 +37,6 @@ void mxg_milter_watch_init(void);
 void *mxg_milter_desc(void);
 
 /*
- * mxg_milter_header: the X-Greylist header value (without the name)
- * milter-greylist adds, for an accepted message whose recipients were
- * decided for reason (MXG_R_PASSED: delayed; else not delayed) from
- * client ip, at now. Returns the length written into buf (size bytes).
- */
-size_t mxg_milter_header(enum mxg_reason reason, const char *host,
-    const char *ip, time_t now, char *buf, size_t size);
-
-/*
  * mxg_milter_reply_text: text for smfi_setreply(): control characters
  * become spaces, '%' is doubled. Returns the length written.
  */

@@ -468,7 +468,7 @@ cb_eom(SMFICTX *ctx)
 		why = MXG_R_WHITELIST;
 	else
 		goto out;
-	mxg_milter_header(why, mxg_milter.hostname, c->addr, time(NULL), value,
+	mxg_xgreylist(why, mxg_milter.hostname, c->addr, time(NULL), value,
 	    sizeof(value));
 	if (smfi_insheader(ctx, 0, "X-Greylist", value) != MI_SUCCESS)
 		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,

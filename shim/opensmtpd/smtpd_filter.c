@@ -513,46 +513,6 @@ smtpd_filter_line(struct smtpd_filter *f, char *line, size_t len)
 		filter(f, &m, params);
 }
 
-static const char *
-action_name(enum mxg_action a)
-{
-	switch (a) {
-	case MXG_ACCEPT:
-		return "accept";
-	case MXG_GREYLIST:
-		return "greylist";
-	case MXG_REJECT:
-		return "reject";
-	case MXG_TEMPFAIL:
-		return "tempfail";
-	}
-	return "?";
-}
-
-static const char *
-reason_name(enum mxg_reason r)
-{
-	switch (r) {
-	case MXG_R_NONE:
-		return "none";
-	case MXG_R_WHITELIST:
-		return "whitelist";
-	case MXG_R_BLACKLIST:
-		return "blacklist";
-	case MXG_R_NEW:
-		return "new";
-	case MXG_R_EARLY:
-		return "early";
-	case MXG_R_PASSED:
-		return "passed";
-	case MXG_R_AUTOWHITE:
-		return "autowhite";
-	case MXG_R_FAILURE:
-		return "failure";
-	}
-	return "?";
-}
-
 /* SMTP code of the reply: the verdict's, if it fits the action. */
 static int
 reply_code(const struct mxg_verdict *v)
@@ -588,19 +548,19 @@ smtpd_filter_done(struct smtpd_query *q, int err, const struct mxg_verdict *v)
 		say(f, MXG_LOG_INFO,
 		    "session %016llx: %s end of data addr=%s from=<%s> "
 		    "rcpts=%zu size=%zu code=%d reason=%s rule=%u err=%d",
-		    (unsigned long long)q->session, action_name(v->action),
+		    (unsigned long long)q->session, mxg_action_name(v->action),
 		    q->req.client_addr != NULL ? q->req.client_addr : "?",
 		    q->req.sender != NULL ? q->req.sender : "", q->msg.nrcpts,
-		    q->msg.size, code != 0 ? code : 250, reason_name(v->reason),
-		    v->rule_line, err);
+		    q->msg.size, code != 0 ? code : 250,
+		    mxg_reason_name(v->reason), v->rule_line, err);
 	else
 		say(f, MXG_LOG_INFO,
 		    "session %016llx: %s addr=%s from=<%s> to=<%s> code=%d "
 		    "reason=%s rule=%u remaining=%ld err=%d",
-		    (unsigned long long)q->session, action_name(v->action),
+		    (unsigned long long)q->session, mxg_action_name(v->action),
 		    q->req.client_addr != NULL ? q->req.client_addr : "?",
 		    q->req.sender != NULL ? q->req.sender : "", q->rcpt,
-		    code != 0 ? code : 250, reason_name(v->reason),
+		    code != 0 ? code : 250, mxg_reason_name(v->reason),
 		    v->rule_line, v->remaining, err);
 	f->pending--;
 	if (q->ok_rcpts != NULL) {

@@ -6,7 +6,6 @@
 
 #include "policy_answer.h"
 
-#define HEADER_AGENT "mxgrey-" PACKAGE_VERSION
 
 /* Copy s into out (size > 0) with control characters made spaces. */
 static void
@@ -81,27 +80,10 @@ static size_t
 header(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
     const struct mxg_request *req, time_t now, char *buf, size_t size)
 {
-	char date[64], act[MXG_TEXT_MAX];
-	const char *what;
-	struct tm tm;
+	char act[MXG_TEXT_MAX];
 
-	switch (v->reason) {
-	case MXG_R_PASSED:
-		what = "Delayed";
-		break;
-	case MXG_R_AUTOWHITE:
-		what = "IP, sender and recipient auto-whitelisted, not delayed";
-		break;
-	default:
-		what = "Sender IP whitelisted, not delayed";
-		break;
-	}
-	if (localtime_r(&now, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
-		date[0] = '\0';
-	snprintf(act, sizeof(act), "%s by " HEADER_AGENT " (%s [%s]); %s", what,
-	    o->hostname ? o->hostname : "localhost",
-	    req->client_addr ? req->client_addr : "unknown", date);
+	mxg_xgreylist(
+	    v->reason, o->hostname, req->client_addr, now, act, sizeof(act));
 	return mxg_policy_answer_text("PREPEND X-Greylist:", act, buf, size);
 }
 

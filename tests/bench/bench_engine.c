@@ -40,8 +40,8 @@ now_s(void)
 }
 
 static void
-tuple_strings(long i, char *ip, size_t ipl, char *from, size_t fl,
-    char *rcpt, size_t rl)
+tuple_strings(
+    long i, char *ip, size_t ipl, char *from, size_t fl, char *rcpt, size_t rl)
 {
 	snprintf(ip, ipl, "10.%ld.%ld.%ld", (i >> 16) & 255, (i >> 8) & 255,
 	    i & 255);
@@ -98,7 +98,7 @@ raw_parse(TDB_DATA k, TDB_DATA d, void *arg)
 	return 0;
 }
 
-static int raw_txn;	/* rawtxn mode: one transaction per decision */
+static int raw_txn; /* rawtxn mode: one transaction per decision */
 
 static long
 run_raw(struct tdb_context *tdb, long tuples, long n, int worker)
@@ -113,8 +113,8 @@ run_raw(struct tdb_context *tdb, long tuples, long n, int worker)
 
 		tuple_strings((i * 7 + worker) % tuples, ip, sizeof(ip), from,
 		    sizeof(from), rcpt, sizeof(rcpt));
-		len = snprintf((char *)key, sizeof(key), "%s/%s/%s", ip, from,
-		    rcpt);
+		len = snprintf(
+		    (char *)key, sizeof(key), "%s/%s/%s", ip, from, rcpt);
 		k.dsize = (size_t)len;
 		if (raw_txn) {
 			if (tdb_transaction_start(tdb) != 0) {
@@ -223,7 +223,8 @@ policy_ask(int fd, const char *ip, const char *from, const char *rcpt)
 	    "request=smtpd_access_policy\nprotocol_state=RCPT\n"
 	    "protocol_name=ESMTP\nclient_address=%s\n"
 	    "client_name=unknown\nhelo_name=mail.example.org\n"
-	    "sender=%s\nrecipient=%s\n\n", ip, from, rcpt);
+	    "sender=%s\nrecipient=%s\n\n",
+	    ip, from, rcpt);
 
 	if (write(fd, req, (size_t)len) != len)
 		return -1;
@@ -326,9 +327,9 @@ main(int argc, char **argv)
 		req.sender = from;
 		req.rcpt = rcpt;
 		req.now = 1700000000;
-		tuple_strings(0, ip, sizeof(ip), from, sizeof(from), rcpt,
-		    sizeof(rcpt));
-		mxg_check(e, &req, &v);	/* opens the store: not measured */
+		tuple_strings(
+		    0, ip, sizeof(ip), from, sizeof(from), rcpt, sizeof(rcpt));
+		mxg_check(e, &req, &v); /* opens the store: not measured */
 		while (now_s() < end) {
 			double t0;
 

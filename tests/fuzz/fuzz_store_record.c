@@ -35,8 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		for (size_t i = 0; i < 3; i++) {
 			(void)mxg_grey_step(&rec, &p, clocks[i], &out, &r);
-			(void)mxg_grey_white_check(&rec, &p, clocks[i], &out,
-			    &r);
+			(void)mxg_grey_white_check(
+			    &rec, &p, clocks[i], &out, &r);
 			(void)mxg_grey_white_make(&rec, &p, clocks[i], &out);
 		}
 	}

@@ -28,9 +28,9 @@
 
 #include "mxgrey.h"
 
-#define TUPLES		2000
-#define MAX_WORKERS	16
-#define SLOW_MS		2000	/* a decision slower than this: a hang */
+#define TUPLES      2000
+#define MAX_WORKERS 16
+#define SLOW_MS     2000 /* a decision slower than this: a hang */
 
 static double
 now_ms(void)
@@ -219,14 +219,17 @@ main(int argc, char **argv)
 		if (mxg_explain(e, &req, &v, NULL, NULL) != MXG_OK ||
 		    v.reason != MXG_R_AUTOWHITE) {
 			missing++;
-			fprintf(stderr, "tuple %d passed but is not autowhite "
-					"(reason %d)\n", i, v.reason);
+			fprintf(stderr,
+			    "tuple %d passed but is not autowhite "
+			    "(reason %d)\n",
+			    i, v.reason);
 		}
 	}
 	mxg_close(e);
 	printf("kills=%d workers=%d seconds=%.1f tdb_check=%s repaired=%s "
 	       "passed_tuples=%d missing_autowhite=%d hangs=%d "
-	       "other_deaths=%d\n", kills, workers, (now_ms() - t0) / 1e3,
-	    checked, repaired ? "yes,clean" : "no", passed, missing, hangs, died);
+	       "other_deaths=%d\n",
+	    kills, workers, (now_ms() - t0) / 1e3, checked,
+	    repaired ? "yes,clean" : "no", passed, missing, hangs, died);
 	return missing || hangs || died || corrupt ? 1 : 0;
 }

@@ -56,7 +56,9 @@ work(const char *rules, const char *store, long n, int w)
 
 		req.now = 1700000000 + t + (rand_r(&seed) % 4 == 0 ? 700 : 0);
 		snprintf(ip, sizeof(ip), "%d.%ld.%ld.%ld",
-		    id % 50 == 0 ? 127 : id % 50 == 1 ? 203 : 10,
+		    id % 50 == 0       ? 127
+		        : id % 50 == 1 ? 203
+		                       : 10,
 		    (id >> 16) & 255, (id >> 8) & 255, id & 255);
 		snprintf(from, sizeof(from), "s%c%c@example.org",
 		    'a' + (char)(id % 26), 'a' + (char)(id / 26 % 26));
@@ -77,14 +79,14 @@ work(const char *rules, const char *store, long n, int w)
 	}
 	rss_end = rss_kb();
 	printf("worker %d: accept %ld greylist %ld reject %ld tempfail %ld "
-	       "rss %ld->%ld KB\n", w, counts[0], counts[1], counts[2],
-	    counts[3], rss_early, rss_end);
+	       "rss %ld->%ld KB\n",
+	    w, counts[0], counts[1], counts[2], counts[3], rss_early, rss_end);
 	mxg_close(e);
 	if (counts[0] == 0 || counts[1] == 0 || counts[2] == 0 ||
 	    counts[3] != 0)
-		return 5;	/* not the mix we wanted, or failures */
+		return 5; /* not the mix we wanted, or failures */
 	return rss_early > 0 && rss_end > rss_early + rss_early / 10 + 64 ? 6
-									 : 0;
+	                                                                  : 0;
 }
 
 int

@@ -27,15 +27,15 @@ mxg_test_dir(const char *name)
 	return dir;
 }
 
-#define MXG_TEST_MAIN                                                   \
-	int main(void)                                                  \
-	{                                                               \
-		SRunner *sr = srunner_create(suite());                  \
-		int failed;                                             \
-		srunner_run_all(sr, CK_NORMAL);                         \
-		failed = srunner_ntests_failed(sr);                     \
-		srunner_free(sr);                                       \
-		return failed == 0 ? 0 : 1;                             \
+#define MXG_TEST_MAIN                                                          \
+	int main(void)                                                         \
+	{                                                                      \
+		SRunner *sr = srunner_create(suite());                         \
+		int failed;                                                    \
+		srunner_run_all(sr, CK_NORMAL);                                \
+		failed = srunner_ntests_failed(sr);                            \
+		srunner_free(sr);                                              \
+		return failed == 0 ? 0 : 1;                                    \
 	}
 
 #endif

@@ -73,33 +73,38 @@ check(struct mxg_engine *e, const char *ip, const char *from, const char *to,
 START_TEST(greylist_scenario)
 {
 	struct mxg_engine *e = open_with("greylist 30m\nautowhite 1d\n"
-					 "racl greylist default\n");
+	                                 "racl greylist default\n");
 	struct mxg_verdict v;
 
-	ck_assert_int_eq(check(e, "192.0.2.1", "<a@example.org>",
-			     "<b@example.net>", T0, &v), MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "<a@example.org>", "<b@example.net>", T0, &v),
+	    MXG_GREYLIST);
 	ck_assert_int_eq(v.code, 451);
 	ck_assert_str_eq(v.ecode, "4.7.1");
-	ck_assert_str_eq(v.text,
-	    "Greylisting in action, please come back in 00:30:00");
+	ck_assert_str_eq(
+	    v.text, "Greylisting in action, please come back in 00:30:00");
 	ck_assert_int_eq(v.reason, MXG_R_NEW);
 	ck_assert_int_eq(v.rule_line, 3);
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org",
-			     "b@example.net", T0 + 61, &v), MXG_GREYLIST);
-	ck_assert_str_eq(v.text,
-	    "Greylisting in action, please come back in 00:28:59");
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org", "b@example.net",
+	                     T0 + 61, &v),
+	    MXG_GREYLIST);
+	ck_assert_str_eq(
+	    v.text, "Greylisting in action, please come back in 00:28:59");
 	ck_assert_int_eq(v.remaining, 1739);
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org",
-			     "b@example.net", T0 + 1800, &v), MXG_ACCEPT);
+	ck_assert_int_eq(check(e, "192.0.2.1", "a@example.org", "b@example.net",
+	                     T0 + 1800, &v),
+	    MXG_ACCEPT);
 	ck_assert_int_eq(v.reason, MXG_R_PASSED);
 	ck_assert_int_eq(v.code, 250);
-	ck_assert_int_eq(check(e, "192.0.2.1", "A@EXAMPLE.ORG",
-			     "b@example.net", T0 + 7200, &v), MXG_ACCEPT);
+	ck_assert_int_eq(check(e, "192.0.2.1", "A@EXAMPLE.ORG", "b@example.net",
+	                     T0 + 7200, &v),
+	    MXG_ACCEPT);
 	ck_assert_int_eq(v.reason, MXG_R_AUTOWHITE);
 	ck_assert_int_eq(v.autowhite_until, T0 + 7200 + 86400);
 	/* same /32 only by default: a neighbour is new */
-	ck_assert_int_eq(check(e, "192.0.2.2", "a@example.org",
-			     "b@example.net", T0 + 7200, &v), MXG_GREYLIST);
+	ck_assert_int_eq(check(e, "192.0.2.2", "a@example.org", "b@example.net",
+	                     T0 + 7200, &v),
+	    MXG_GREYLIST);
 	mxg_close(e);
 }
 END_TEST
@@ -107,40 +112,42 @@ END_TEST
 START_TEST(subnetmatch_and_quiet)
 {
 	struct mxg_engine *e = open_with("greylist 10m\nsubnetmatch /24\n"
-					 "subnetmatch6 /64\nquiet\n"
-					 "racl greylist default\n");
+	                                 "subnetmatch6 /64\nquiet\n"
+	                                 "racl greylist default\n");
 	struct mxg_verdict v;
 
 	check(e, "198.51.100.1", "a@b.example", "c@d.example", T0, &v);
-	ck_assert_str_eq(v.text,
-	    "Greylisting in action, please come back later");
+	ck_assert_str_eq(
+	    v.text, "Greylisting in action, please come back later");
 	/* the retry comes from another host of the same /24 */
 	ck_assert_int_eq(check(e, "198.51.100.254", "a@b.example",
-			     "c@d.example", T0 + 600, &v), MXG_ACCEPT);
+	                     "c@d.example", T0 + 600, &v),
+	    MXG_ACCEPT);
 	check(e, "2001:db8:0:1::1", "a@b.example", "c@d.example", T0, &v);
 	ck_assert_int_eq(check(e, "2001:db8:0:1:ffff::9", "a@b.example",
-			     "c@d.example", T0 + 600, &v), MXG_ACCEPT);
+	                     "c@d.example", T0 + 600, &v),
+	    MXG_ACCEPT);
 	ck_assert_int_eq(check(e, "2001:db8:0:2::1", "a@b.example",
-			     "c@d.example", T0 + 600, &v), MXG_GREYLIST);
+	                     "c@d.example", T0 + 600, &v),
+	    MXG_GREYLIST);
 	mxg_close(e);
 }
 END_TEST
 
 START_TEST(whitelist_blacklist_rules)
 {
-	struct mxg_engine *e = open_with(
-	    "racl whitelist addr 127.0.0.0/8\n"
-	    "racl whitelist addr ::1\n"
-	    "racl blacklist addr 203.0.113.0/24\n"
-	    "racl greylist default\n");
+	struct mxg_engine *e = open_with("racl whitelist addr 127.0.0.0/8\n"
+	                                 "racl whitelist addr ::1\n"
+	                                 "racl blacklist addr 203.0.113.0/24\n"
+	                                 "racl greylist default\n");
 	struct mxg_verdict v;
 
-	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "127.0.0.1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
 	ck_assert_int_eq(v.reason, MXG_R_WHITELIST);
 	ck_assert_int_eq(check(e, "::1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
-	ck_assert_int_eq(check(e, "203.0.113.9", "a@b", "c@d", T0, &v),
-	    MXG_REJECT);
+	ck_assert_int_eq(
+	    check(e, "203.0.113.9", "a@b", "c@d", T0, &v), MXG_REJECT);
 	ck_assert_int_eq(v.code, 550);
 	ck_assert_str_eq(v.ecode, "5.7.1");
 	ck_assert_int_eq(v.rule_line, 3);
@@ -156,23 +163,23 @@ START_TEST(store_failure_action)
 	mxg_close(open_with("racl greylist default\n"));
 	write_rules("racl greylist default\n");
 	/* a store in a directory that does not exist */
-	ck_assert_int_eq(mxg_open(&e, rules, "/nonexistent/x/store.tdb",
-			     &HOST), MXG_OK);
+	ck_assert_int_eq(
+	    mxg_open(&e, rules, "/nonexistent/x/store.tdb", &HOST), MXG_OK);
 	errors = 0;
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
-	    MXG_TEMPFAIL);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", T0, &v), MXG_TEMPFAIL);
 	ck_assert_int_eq(v.code, 451);
 	ck_assert_ptr_nonnull(strstr(v.text, "store unavailable"));
 	check(e, "192.0.2.1", "a@b", "c@d", T0 + 1, &v);
 	check(e, "192.0.2.1", "a@b", "c@d", T0 + 2, &v);
-	ck_assert_int_eq(errors, 1);	/* logged once */
+	ck_assert_int_eq(errors, 1); /* logged once */
 	mxg_close(e);
 	/* fail open when the rules say so */
 	write_rules("failaction accept\nracl greylist default\n");
-	ck_assert_int_eq(mxg_open(&e, rules, "/nonexistent/x/store.tdb",
-			     &HOST), MXG_OK);
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    mxg_open(&e, rules, "/nonexistent/x/store.tdb", &HOST), MXG_OK);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
 	ck_assert_int_eq(v.reason, MXG_R_FAILURE);
 	mxg_close(e);
 }
@@ -189,23 +196,23 @@ START_TEST(bad_rules_fail_safe_and_reload_keeps_old)
 	ck_assert_int_eq(mxg_open(&e, rules, store, &HOST), MXG_ERULES);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_ge(errors, 1);
-	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
-	    MXG_TEMPFAIL);
+	ck_assert_int_eq(
+	    check(e, "127.0.0.1", "a@b", "c@d", T0, &v), MXG_TEMPFAIL);
 	/* fixed file: reload takes it */
 	write_rules("racl whitelist default\n");
 	ck_assert_int_eq(mxg_reload(e), MXG_OK);
-	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "127.0.0.1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
 	/* broken again: the good rules stay */
 	write_rules("racl whitelist default\nbogus_keyword 12\n");
 	ck_assert_int_eq(mxg_reload(e), MXG_ERULES);
-	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "127.0.0.1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
 	/* missing file */
 	unlink(rules);
 	ck_assert_int_ne(mxg_reload(e), MXG_OK);
-	ck_assert_int_eq(check(e, "127.0.0.1", "a@b", "c@d", T0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "127.0.0.1", "a@b", "c@d", T0, &v), MXG_ACCEPT);
 	mxg_close(e);
 }
 END_TEST
@@ -216,12 +223,12 @@ START_TEST(reload_by_generation)
 	struct mxg_engine *b = NULL;
 	struct mxg_verdict v;
 
-	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(a, "192.0.2.1", "a@b", "c@d", T0, &v), MXG_GREYLIST);
 	write_rules("racl whitelist default\n");
 	/* a does not look at the file by itself */
-	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0 + 1, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(a, "192.0.2.1", "a@b", "c@d", T0 + 1, &v), MXG_GREYLIST);
 	/*
 	 * another process (mxgreyctl reload) bumps the generation in the
 	 * store; tdb allows one open of a file per process
@@ -232,7 +239,7 @@ START_TEST(reload_by_generation)
 
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
-			mxg_close(a);	/* as a separate program would be */
+			mxg_close(a); /* as a separate program would be */
 			if (mxg_open(&b, rules, store, &HOST) != MXG_OK ||
 			    mxg_request_reload(b) != MXG_OK)
 				_exit(1);
@@ -242,8 +249,8 @@ START_TEST(reload_by_generation)
 		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	ck_assert_int_eq(check(a, "192.0.2.1", "a@b", "c@d", T0 + 2, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(a, "192.0.2.1", "a@b", "c@d", T0 + 2, &v), MXG_ACCEPT);
 	mxg_close(a);
 }
 END_TEST
@@ -255,34 +262,34 @@ START_TEST(hostile_requests)
 	struct mxg_verdict v;
 	char *huge = malloc(1 << 20);
 	static const char *bad_ips[] = { "", "999.1.1.1", "1.2.3", "::g",
-		"[1.2.3.4", "IPv6:", "1.2.3.4/24", "localhost",
-		"1.2.3.4 ", "\x01" };
+		"[1.2.3.4", "IPv6:", "1.2.3.4/24", "localhost", "1.2.3.4 ",
+		"\x01" };
 
 	ck_assert_ptr_nonnull(huge);
 	memset(huge, 'x', (1 << 20) - 1);
 	huge[(1 << 20) - 1] = '\0';
 	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++) {
-		ck_assert_int_eq(check(e, bad_ips[i], "a@b", "c@d", T0, &v),
-		    MXG_TEMPFAIL);
+		ck_assert_int_eq(
+		    check(e, bad_ips[i], "a@b", "c@d", T0, &v), MXG_TEMPFAIL);
 		ck_assert_ptr_nonnull(strstr(v.text, "malformed"));
 	}
 	ck_assert_int_eq(check(e, huge, "a@b", "c@d", T0, &v), MXG_TEMPFAIL);
-	ck_assert_int_eq(check(e, "192.0.2.1", huge, "c@d", T0, &v),
-	    MXG_TEMPFAIL);
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", huge, T0, &v),
-	    MXG_TEMPFAIL);
-	ck_assert_int_eq(check(e, "192.0.2.1", "a\r\n@b", "c@d", T0, &v),
-	    MXG_TEMPFAIL);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", huge, "c@d", T0, &v), MXG_TEMPFAIL);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", huge, T0, &v), MXG_TEMPFAIL);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a\r\n@b", "c@d", T0, &v), MXG_TEMPFAIL);
 	/* null sender, odd but valid v6 forms */
-	ck_assert_int_eq(check(e, "IPv6:2001:db8::1", "<>", "c@d", T0, &v),
-	    MXG_GREYLIST);
-	ck_assert_int_eq(check(e, "[2001:db8::1]", "", "c@d", T0 + 1, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "IPv6:2001:db8::1", "<>", "c@d", T0, &v), MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "[2001:db8::1]", "", "c@d", T0 + 1, &v), MXG_GREYLIST);
 	ck_assert_int_eq(v.reason, MXG_R_EARLY);
-	ck_assert_int_eq(check(e, "::ffff:192.0.2.9", "a@b", "c@d", T0, &v),
-	    MXG_GREYLIST);
-	ck_assert_int_eq(check(e, "192.0.2.9", "a@b", "c@d", T0 + 1, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "::ffff:192.0.2.9", "a@b", "c@d", T0, &v), MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.9", "a@b", "c@d", T0 + 1, &v), MXG_GREYLIST);
 	ck_assert_int_eq(v.reason, MXG_R_EARLY);
 	/* NULL fields */
 	memset(&req, 0, sizeof(req));
@@ -323,8 +330,8 @@ START_TEST(explain_does_not_write)
 	{
 		unsigned long removed = 0;
 
-		ck_assert_int_eq(mxg_purge(e, T0 + 6 * 86400, &removed),
-		    MXG_OK);
+		ck_assert_int_eq(
+		    mxg_purge(e, T0 + 6 * 86400, &removed), MXG_OK);
 		ck_assert_uint_eq(removed, 1);
 	}
 	ck_assert_int_eq(mxg_stats(e, T0, &st), MXG_OK);
@@ -339,8 +346,7 @@ START_TEST(api_version_and_strings)
 	struct mxg_host h = HOST;
 
 	h.api_version = MXGREY_API_VERSION + 1;
-	ck_assert_int_eq(mxg_open(&e, "/nonexistent", NULL, &h),
-	    MXG_EVERSION);
+	ck_assert_int_eq(mxg_open(&e, "/nonexistent", NULL, &h), MXG_EVERSION);
 	ck_assert_ptr_null(e);
 	ck_assert_int_eq(mxg_open(NULL, NULL, NULL, &HOST), MXG_EINVAL);
 	ck_assert_uint_eq(mxg_api_version(), MXGREY_API_VERSION);
@@ -370,15 +376,15 @@ START_TEST(injected_clock)
 	h.clock = fake_clock;
 	ck_assert_int_eq(mxg_open(&e, rules, store, &h), MXG_OK);
 	fake_now = T0;
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", 0, &v), MXG_GREYLIST);
 	fake_now = T0 + 599;
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", 0, &v), MXG_GREYLIST);
 	ck_assert_int_eq(v.remaining, 1);
 	fake_now = T0 + 600;
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", 0, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", 0, &v), MXG_ACCEPT);
 	mxg_close(e);
 }
 END_TEST
@@ -387,13 +393,13 @@ END_TEST
 START_TEST(engine_across_fork)
 {
 	struct mxg_engine *e = open_with("greylist 10m\n"
-					 "racl greylist default\n");
+	                                 "racl greylist default\n");
 	struct mxg_verdict v;
 	struct mxg_stats st;
 	pid_t pids[4];
 
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0, &v),
-	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", T0, &v), MXG_GREYLIST);
 	for (int i = 0; i < 4; i++) {
 		pids[i] = fork();
 		ck_assert_int_ge(pids[i], 0);
@@ -404,8 +410,8 @@ START_TEST(engine_across_fork)
 			for (int j = 0; j < 200; j++) {
 				/* recipients: senders' numbers are folded */
 				snprintf(from, sizeof(from), "r%d-%d@x", i, j);
-				if (check(e, "192.0.2.1", "a@b", from, T0, &v) !=
-				    MXG_GREYLIST)
+				if (check(e, "192.0.2.1", "a@b", from, T0,
+				        &v) != MXG_GREYLIST)
 					bad++;
 			}
 			mxg_close(e);
@@ -413,8 +419,8 @@ START_TEST(engine_across_fork)
 		}
 	}
 	/* the parent keeps deciding meanwhile */
-	ck_assert_int_eq(check(e, "192.0.2.1", "a@b", "c@d", T0 + 600, &v),
-	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check(e, "192.0.2.1", "a@b", "c@d", T0 + 600, &v), MXG_ACCEPT);
 	for (int i = 0; i < 4; i++) {
 		int status;
 
@@ -431,9 +437,9 @@ END_TEST
 START_TEST(data_stage)
 {
 	struct mxg_engine *e = open_with("greylist 10m\n"
-					 "racl whitelist default\n"
-					 "dacl blacklist header /X-Spam: yes/\n"
-					 "dacl greylist msgsize > 1000\n");
+	                                 "racl whitelist default\n"
+	                                 "dacl blacklist header /X-Spam: yes/\n"
+	                                 "dacl greylist msgsize > 1000\n");
 	static const char *const rcpts[] = { "<r1@x>", "<r2@x>" };
 	static const char *const rcpts3[] = { "<r1@x>", "<r3@x>" };
 	struct mxg_message msg = { rcpts, 2, 500, "Subject: hi\r\n", "b", 1 };
@@ -465,7 +471,7 @@ START_TEST(data_stage)
 	ck_assert_int_eq(v.action, MXG_GREYLIST);
 	ck_assert_int_eq(v.reason, MXG_R_NEW);
 	ck_assert_int_eq(v.remaining, 600);
-	req.now = T0 + 600;	/* r1 has passed, r3 has not */
+	req.now = T0 + 600; /* r1 has passed, r3 has not */
 	mxg_check_data(e, &req, &msg, &v);
 	ck_assert_int_eq(v.action, MXG_GREYLIST);
 	ck_assert_int_eq(v.remaining, 300);

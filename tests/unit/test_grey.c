@@ -2,8 +2,9 @@
 #include "mxg_test.h"
 #include "mxg_grey.h"
 
-static const struct mxg_grey_params P = { .delay = 1800, .autowhite = 86400,
-	.timeout = 432000 };
+static const struct mxg_grey_params P = {
+	.delay = 1800, .autowhite = 86400, .timeout = 432000
+};
 
 START_TEST(first_sight_early_pass_autowhite)
 {
@@ -118,15 +119,16 @@ START_TEST(lazyaw_ip_entry)
 	ck_assert_int_eq(mxg_grey_white_check(&ip, &p, 3000, &out, &r), 1);
 	ck_assert_int_eq(r.reason, MXG_R_AUTOWHITE);
 	ck_assert_int_eq(out.until, 3000 + 86400);
-	ck_assert_int_eq(mxg_grey_white_check(&ip, &p, 2000 + 86400, &out,
-			     &r), 0);
+	ck_assert_int_eq(
+	    mxg_grey_white_check(&ip, &p, 2000 + 86400, &out, &r), 0);
 }
 END_TEST
 
 START_TEST(record_roundtrip_and_bad_versions)
 {
-	struct mxg_record a = { MXG_REC_AUTOWHITE, 1700000000LL,
-		4102444800LL, -5, 77 }, b;
+	struct mxg_record a = { MXG_REC_AUTOWHITE, 1700000000LL, 4102444800LL,
+		-5, 77 },
+	                  b;
 	unsigned char buf[MXG_RECORD_SIZE];
 
 	mxg_record_encode(&a, buf);
@@ -149,7 +151,8 @@ END_TEST
 START_TEST(packed_roundtrip_and_clamping)
 {
 	struct mxg_record a = { MXG_REC_PENDING, 1700000000LL, 1700001800LL,
-		1700432000LL, 800001 }, b;
+		1700432000LL, 800001 },
+	                  b;
 	unsigned char buf[MXG_RECORD_PACKED];
 
 	mxg_record_pack(&a, buf);

@@ -12,21 +12,21 @@ START_TEST(test_header)
 	size_t n;
 
 	setenv("TZ", "UTC", 1);
-	n = mxg_milter_header(MXG_R_PASSED, "mx.example.org", "192.0.2.1",
+	n = mxg_xgreylist(MXG_R_PASSED, "mx.example.org", "192.0.2.1",
 	    86400 * 365, buf, sizeof(buf));
 	ck_assert_uint_eq(n, strlen(buf));
 	ck_assert_str_eq(buf,
 	    "Delayed by mxgrey-" PACKAGE_VERSION " (mx.example.org "
 	    "[192.0.2.1]); Fri, 01 Jan 1971 00:00:00 +0000");
-	mxg_milter_header(MXG_R_WHITELIST, NULL, NULL, 0, buf, sizeof(buf));
+	mxg_xgreylist(MXG_R_WHITELIST, NULL, NULL, 0, buf, sizeof(buf));
 	ck_assert_ptr_nonnull(strstr(buf,
 	    "Sender IP whitelisted, not "
 	    "delayed by mxgrey-"));
 	ck_assert_ptr_nonnull(strstr(buf, "(localhost [unknown])"));
-	mxg_milter_header(MXG_R_AUTOWHITE, "h", "::1", 0, buf, sizeof(buf));
+	mxg_xgreylist(MXG_R_AUTOWHITE, "h", "::1", 0, buf, sizeof(buf));
 	ck_assert_ptr_nonnull(strstr(buf, "auto-whitelisted, not delayed"));
 	/* truncation keeps a terminated string */
-	n = mxg_milter_header(MXG_R_PASSED, "h", "::1", 0, buf, 10);
+	n = mxg_xgreylist(MXG_R_PASSED, "h", "::1", 0, buf, 10);
 	ck_assert_uint_eq(n, 9);
 	ck_assert_uint_eq(strlen(buf), 9);
 }

@@ -12,12 +12,11 @@
 #include "mxg_dnstest.h"
 #include "mxgrey.h"
 
-static const char zones[] =
-    "local=/test/\n"
-    "server=/slow.test/127.0.0.1#@SILENT@\n"
-    "host-record=10.2.0.192.rbl1.test,127.0.0.2\n"
-    "host-record=12.2.0.192.rbl1.test,127.0.0.2\n"
-    "host-record=14.2.0.192.rbl1.test,127.0.0.2\n";
+static const char zones[] = "local=/test/\n"
+                            "server=/slow.test/127.0.0.1#@SILENT@\n"
+                            "host-record=10.2.0.192.rbl1.test,127.0.0.2\n"
+                            "host-record=12.2.0.192.rbl1.test,127.0.0.2\n"
+                            "host-record=14.2.0.192.rbl1.test,127.0.0.2\n";
 
 static struct mxg_dnstest srv;
 static char dir[256], rules[512], store[512];
@@ -46,10 +45,12 @@ engine(const char *zone)
 	FILE *f = fopen(rules, "w");
 
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "resolver \"127.0.0.1:%d\" timeout 1s\n"
-		   "dnsrbl \"R\" %s 127.0.0.0/8\n"
-		   "racl greylist dnsrbl \"R\" msg \"listed in %%D\"\n"
-		   "racl whitelist default\n", srv.port, zone);
+	fprintf(f,
+	    "resolver \"127.0.0.1:%d\" timeout 1s\n"
+	    "dnsrbl \"R\" %s 127.0.0.0/8\n"
+	    "racl greylist dnsrbl \"R\" msg \"listed in %%D\"\n"
+	    "racl whitelist default\n",
+	    srv.port, zone);
 	fclose(f);
 	unlink(store);
 	ck_assert_int_eq(mxg_open(&e, rules, store, &host), MXG_OK);
@@ -136,8 +137,8 @@ START_TEST(many_at_once_and_cache)
 		int listed = (10 + i % 8) % 2 == 0 && 10 + i % 8 <= 14;
 
 		ck_assert_int_eq(rc[i], MXG_OK);
-		ck_assert_int_eq(v[i].action,
-		    listed ? MXG_GREYLIST : MXG_ACCEPT);
+		ck_assert_int_eq(
+		    v[i].action, listed ? MXG_GREYLIST : MXG_ACCEPT);
 		if (listed)
 			ck_assert_str_eq(v[i].text, "listed in R");
 	}
@@ -180,8 +181,8 @@ START_TEST(silent_zone_does_not_stall_others)
 	/* could not decide: the failure action, within the timeout */
 	ck_assert_int_eq(rc[1], MXG_ELOOKUP);
 	ck_assert_int_eq(v[1].action, MXG_TEMPFAIL);
-	ck_assert_msg(now_ms() - t0 < 1600, "timeout overrun: %.0f ms",
-	    now_ms() - t0);
+	ck_assert_msg(
+	    now_ms() - t0 < 1600, "timeout overrun: %.0f ms", now_ms() - t0);
 	mxg_close(slow);
 }
 END_TEST
@@ -209,7 +210,7 @@ START_TEST(cancel_and_close_with_checks_outstanding)
 	ck_assert_int_eq(mxg_check_finish(NULL, &v), MXG_EINVAL);
 	ck_assert_int_eq(mxg_check_start(e, &req, NULL, &v), MXG_EINVAL);
 	mxg_check_cancel(NULL);
-	mxg_close(e);	/* p[0] and p[2] go with it */
+	mxg_close(e); /* p[0] and p[2] go with it */
 	ck_assert_int_eq(mxg_poll_fds(NULL, fds, 8, &to), 0);
 	ck_assert_int_eq(to, -1);
 }

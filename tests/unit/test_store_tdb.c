@@ -10,8 +10,9 @@
 #include "mxg_test.h"
 #include "mxg_store.h"
 
-static const struct mxg_grey_params P = { .delay = 1800, .autowhite = 86400,
-	.timeout = 432000 };
+static const struct mxg_grey_params P = {
+	.delay = 1800, .autowhite = 86400, .timeout = 432000
+};
 
 static char path[1024];
 static int errors_logged;
@@ -32,8 +33,8 @@ fresh_store(const char *name)
 {
 	struct mxg_store *s = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s.tdb", mxg_test_dir("store_tdb"),
-	    name);
+	snprintf(
+	    path, sizeof(path), "%s/%s.tdb", mxg_test_dir("store_tdb"), name);
 	unlink(path);
 	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 1021, &LOG), MXG_OK);
 	return s;
@@ -81,13 +82,13 @@ START_TEST(time_travel)
 	ck_assert_int_eq(decide(s, &t, &dry, 2800, NULL), MXG_R_PASSED);
 	ck_assert_int_eq(decide(s, &t, &P, 2800, NULL), MXG_R_PASSED);
 	ck_assert_int_eq(decide(s, &t, &P, 2900, NULL), MXG_R_AUTOWHITE);
-	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399, NULL),
-	    MXG_R_AUTOWHITE);
+	ck_assert_int_eq(
+	    decide(s, &t, &P, 2900 + 86399, NULL), MXG_R_AUTOWHITE);
 	/* slid forward by the last hit */
-	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399 + 86399, NULL),
-	    MXG_R_AUTOWHITE);
-	ck_assert_int_eq(decide(s, &t, &P, 2900 + 86399 * 2 + 86400, NULL),
-	    MXG_R_NEW);
+	ck_assert_int_eq(
+	    decide(s, &t, &P, 2900 + 86399 + 86399, NULL), MXG_R_AUTOWHITE);
+	ck_assert_int_eq(
+	    decide(s, &t, &P, 2900 + 86399 * 2 + 86400, NULL), MXG_R_NEW);
 	mxg_store_close(s);
 }
 END_TEST
@@ -126,9 +127,9 @@ add_hits(void *arg, const struct mxg_store_entry *e)
 	return 0;
 }
 
-#define WORKERS		8
-#define PER_WORKER	100000
-#define TUPLES		50
+#define WORKERS    8
+#define PER_WORKER 100000
+#define TUPLES     50
 
 /*
  * 8 processes x 100k decisions on 50 shared tuples, with the store opened
@@ -143,7 +144,7 @@ START_TEST(many_processes_no_lost_update)
 	char from[64];
 	pid_t pids[WORKERS];
 
-	p.delay = 1000000;	/* everything stays pending: hits count */
+	p.delay = 1000000; /* everything stays pending: hits count */
 	p.timeout = 2000000;
 	for (int i = 0; i < TUPLES; i++) {
 		snprintf(from, sizeof(from), "s%d@example.org", i);
@@ -161,7 +162,7 @@ START_TEST(many_processes_no_lost_update)
 
 			for (int i = 0; i < PER_WORKER; i++)
 				if (s->ops->decide(s, &t[(i * 7 + w) % TUPLES],
-					&p, 20, &r) != MXG_OK)
+				        &p, 20, &r) != MXG_OK)
 					bad++;
 			_exit(bad ? 1 : 0);
 		}
@@ -230,8 +231,8 @@ START_TEST(unusable_paths)
 	tuple(&t, "10.1.2.3", "a@b", "c@d");
 	/* missing directory: a clear error, logged once, no crash */
 	errors_logged = 0;
-	ck_assert_int_eq(mxg_store_tdb_open(&s, "/nonexistent/dir/x.tdb", 0,
-			     &LOG), MXG_OK);
+	ck_assert_int_eq(
+	    mxg_store_tdb_open(&s, "/nonexistent/dir/x.tdb", 0, &LOG), MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_ESTORE);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 11, &r), MXG_ESTORE);
 	ck_assert_int_ge(errors_logged, 1);
@@ -292,10 +293,11 @@ START_TEST(expired_record_deleted_once)
 		struct mxg_grey_result r;
 
 		/* a pending record that has expired by the next step */
-		ck_assert_int_eq(decide(s, &t, &P, 1000 + i * 500000, NULL),
-		    MXG_R_NEW);
-		ck_assert_int_eq(s->ops->decide(s, &t, &p,
-				     1000 + i * 500000 + 432001, &r), MXG_OK);
+		ck_assert_int_eq(
+		    decide(s, &t, &P, 1000 + i * 500000, NULL), MXG_R_NEW);
+		ck_assert_int_eq(
+		    s->ops->decide(s, &t, &p, 1000 + i * 500000 + 432001, &r),
+		    MXG_OK);
 		ck_assert_int_eq(r.reason, MXG_R_PASSED);
 	}
 	mxg_store_close(s);

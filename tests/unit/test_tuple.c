@@ -14,8 +14,8 @@ strip(const char *a, int tags)
 
 START_TEST(brackets_and_case)
 {
-	ck_assert_str_eq(strip("<John.Doe@Example.COM>", 0),
-	    "john.doe@example.com");
+	ck_assert_str_eq(
+	    strip("<John.Doe@Example.COM>", 0), "john.doe@example.com");
 	ck_assert_str_eq(strip("  <a@b>", 0), "a@b");
 	ck_assert_str_eq(strip("<>", 0), "");
 	ck_assert_str_eq(strip("", 1), "");
@@ -25,12 +25,12 @@ END_TEST
 
 START_TEST(srs_batv_verp)
 {
-	ck_assert_str_eq(strip("SRS0=HHH=TT=example.org=alice@fwd.example",
-			     1), "alice@example.org");
+	ck_assert_str_eq(strip("SRS0=HHH=TT=example.org=alice@fwd.example", 1),
+	    "alice@example.org");
 	ck_assert_str_eq(strip("<srs0=ab12=xy=Example.org=Bob@fwd.net>", 1),
 	    "bob@example.org");
-	ck_assert_str_eq(strip("prvs=1234abcdef=carol@example.com", 1),
-	    "carol@example.com");
+	ck_assert_str_eq(
+	    strip("prvs=1234abcdef=carol@example.com", 1), "carol@example.com");
 	ck_assert_str_eq(strip("list-bounces+dave=example.com@lists.org", 1),
 	    "list-bounces@lists.org");
 	ck_assert_str_eq(strip("bounce-12345-67@mailer.example", 1),
@@ -63,8 +63,8 @@ START_TEST(hostile_addresses)
 	/* a C string ends at NUL: the rest is never seen */
 	ck_assert_int_eq(mxg_addr_strip(nul, 1, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "a");
-	ck_assert_int_eq(mxg_addr_strip("a\r\nRSET@x", 1, out, sizeof(out)),
-	    -1);
+	ck_assert_int_eq(
+	    mxg_addr_strip("a\r\nRSET@x", 1, out, sizeof(out)), -1);
 	ck_assert_int_eq(mxg_addr_strip("<\x7f>", 1, out, sizeof(out)), -1);
 	/* odd but harmless: no @ at all, lone brackets */
 	ck_assert_int_eq(mxg_addr_strip("<<<", 1, out, sizeof(out)), 0);
