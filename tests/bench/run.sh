@@ -3,6 +3,11 @@
 # run. Prints every figure and the ratios. Not part of `make check`.
 #   sh tests/bench/run.sh            full run (10M-tuple scale test)
 #   BIG=200000 sh tests/bench/run.sh  smaller scale test
+# Peers and other shims have their own runs, side by side as well:
+#   sh tests/bench/policy_bench.sh   mxgrey-policyd vs postgrey
+#   sh tests/bench/exim_bench.sh     Exim: none vs mxgrey vs greylistd
+#   sh tests/bench/redis_bench.sh    tdb vs redis store
+#   sh tests/bench/dns_latency.sh    4 DNSRBL + SPF vs one lookup
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/lib/ports.sh
@@ -49,6 +54,10 @@ if command -v postgrey >/dev/null 2>&1; then
 else
 	echo "postgrey not installed (apt-get install postgrey)"
 fi
+
+echo "== rules evaluation: the seed config (170 CIDRs, 30 racl) vs an empty ruleset"
+make -s tests/golden/golden >/dev/null
+tests/golden/golden --bench tests/golden/rules/seed.conf 2000000
 
 echo "== scale: $BIG live tuples"
 $B fill $D/rules.conf $D/big.tdb $BIG
