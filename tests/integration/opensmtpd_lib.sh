@@ -182,13 +182,25 @@ smtpd_config() {
 # process group (so the whole group can be stopped), wait until it
 # listens on both addresses and the filter is up.
 smtpd_start() {
-	PORT=$(free_port)
-	smtpd_config
-	"$SMTPD" -n -f "$CONF" >"$T/configtest.log" 2>&1 ||
-	    { cat "$T/configtest.log"; fail "smtpd -n refuses $CONF"; }
-	setsid "$SMTPD" -d -f "$CONF" >>"$LOG" 2>&1 &
-	SPID=$!
-	wait_port "$PORT" 15 || fail "smtpd did not listen on $PORT"
+	tries=0
+	while :; do
+		PORT=$(free_port)
+		smtpd_config
+		"$SMTPD" -n -f "$CONF" >"$T/configtest.log" 2>&1 ||
+		    { cat "$T/configtest.log"; fail "smtpd -n refuses $CONF"; }
+		before=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+		setsid "$SMTPD" -d -f "$CONF" >>"$LOG" 2>&1 &
+		SPID=$!
+		wait_port "$PORT" 15 && break
+		# the free port was taken meanwhile: another one
+		tries=$((tries + 1))
+		if [ $tries -lt 3 ] && tail -n +$((before + 1)) "$LOG" |
+		    grep -q "Address already in use"; then
+			smtpd_stop
+			continue
+		fi
+		fail "smtpd did not listen on $PORT"
+	done
 	if [ -n "$HAVE_V6" ]; then
 		wait_until 10 sh -c "ss -Hltn 'sport = :$PORT' | grep -q '\[::1\]'" ||
 		    fail "smtpd did not listen on [::1]:$PORT"

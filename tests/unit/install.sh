@@ -42,7 +42,10 @@ main(int argc, char **argv)
 }
 C
 flags=$(PKG_CONFIG_PATH=$R/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D pkg-config --cflags --libs mxgrey)
-cc -o $D/t $D/t.c $flags
+# a library built with SAN=1 needs its program built with the sanitizers
+san=""
+nm -D $R/lib/libmxgrey.so.0 | grep -q __asan && san="-fsanitize=address,undefined"
+cc $san -o $D/t $D/t.c $flags
 printf 'racl greylist default\n' > $D/r.conf
 out=$(LD_LIBRARY_PATH=$R/lib $D/t $D/r.conf $D/s.tdb)
 [ "$out" = "greylist 451" ] || { echo "installed library said: $out"; exit 1; }
