@@ -8,6 +8,9 @@
  *   bench_engine rawtxn STORE TUPLES DECISIONS PROCS  (a transaction each)
  *   bench_engine policy HOST PORT TUPLES DECISIONS
  *   bench_engine fill RULES STORE COUNT          (COUNT distinct tuples)
+ *   bench_engine size STORE                      (bytes per tuple: the
+ *                                                  file, and without
+ *                                                  the free space)
  *   bench_engine stall RULES STORE TUPLES SECONDS (worst decision latency
  *                                                  while the caller purges)
  * Prints one line "MODE rate=N/s ..." per run. Benchmarks only: not part
@@ -312,6 +315,31 @@ main(int argc, char **argv)
 		printf("fill tuples=%ld rate=%.0f/s\n", count,
 		    (double)count / (now_s() - t0));
 		mxg_close(e);
+		return 0;
+	}
+	if (strcmp(argv[1], "size") == 0 && argc == 3) {
+		struct tdb_context *tdb = tdb_open(argv[2], 0,
+		    TDB_INCOMPATIBLE_HASH, O_RDONLY, 0);
+		char *sum, *l;
+		long long file = 0, nrec = 0, nfree = 0, avgfree = 0, x, y;
+
+		if (tdb == NULL || (sum = tdb_summary(tdb)) == NULL)
+			die("size: cannot read the store");
+		for (l = strtok(sum, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+			sscanf(l, "Size of file/data: %lld/%lld", &file, &x);
+			sscanf(l, "Number of records: %lld", &nrec);
+			sscanf(l, "Number of free records: %lld", &nfree);
+			sscanf(l, "Smallest/average/largest free records: "
+				  "%lld/%lld/%lld", &x, &avgfree, &y);
+		}
+		free(sum);
+		tdb_close(tdb);
+		if (nrec == 0)
+			die("size: empty store");
+		printf("size records=%lld file=%lld bytes/tuple=%.1f "
+		       "without-free-space=%.1f\n", nrec, file,
+		    (double)file / nrec,
+		    (double)(file - nfree * avgfree) / nrec);
 		return 0;
 	}
 	if (strcmp(argv[1], "stall") == 0 && argc == 6) {

@@ -61,10 +61,9 @@ tests/golden/golden --bench tests/golden/rules/seed.conf 2000000
 
 echo "== scale: $BIG live tuples"
 $B fill $D/rules.conf $D/big.tdb $BIG
-size=$(stat -c %s $D/big.tdb)
+$B size $D/big.tdb
 big=$(BENCH_NOWARM=1 $B engine $D/rules.conf $D/big.tdb $BIG $N 1 | rate)
 echo "rate at $BIG tuples=$big/s vs $SMALL tuples=$E1/s ratio=$(ratio "$big" "$E1")"
-echo "store bytes per tuple=$(ratio "$size" "$BIG") (file $size bytes)"
 
 echo "== purge beside the deciders: worst single decision"
 ( for t in 1700000000 1700000000 1800000000; do shim/cli/mxgreyctl -f $D/rules.conf -s $D/big.tdb purge --now $t >/dev/null; done ) &
