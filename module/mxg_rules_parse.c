@@ -3,6 +3,7 @@
  * language (milter-greylist greylist.conf). Reports every error as
  * "file:line:col: message" and refuses the whole file if there was any.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -581,6 +582,53 @@ d_smmacro(struct parser *p)
 }
 
 /* resolver "addr[:port]" ... [timeout DUR|Nms] */
+/* "v4", "v4:port", "v6", "[v6]", "[v6]:port"; port 1-65535. */
+static int
+resolver_ok(const char *s, size_t len)
+{
+	char addr[64], buf[16];
+	const char *port = NULL, *end;
+	unsigned char bin[16];
+	size_t n;
+	unsigned long pn;
+
+	if (len == 0 || len >= sizeof(addr) || memchr(s, '\0', len) != NULL)
+		return 0;
+	if (s[0] == '[') {
+		if ((end = memchr(s, ']', len)) == NULL)
+			return 0;
+		n = (size_t)(end - s - 1);
+		memcpy(addr, s + 1, n);
+		addr[n] = '\0';
+		if (end + 1 < s + len) {
+			if (end[1] != ':')
+				return 0;
+			port = end + 2;
+		}
+		if (inet_pton(AF_INET6, addr, bin) != 1)
+			return 0;
+	} else {
+		memcpy(addr, s, len);
+		addr[len] = '\0';
+		if (inet_pton(AF_INET6, addr, bin) == 1)
+			return 1; /* bare v6, no port */
+		if ((end = strchr(addr, ':')) != NULL) {
+			port = s + (end - addr) + 1;
+			addr[end - addr] = '\0';
+		}
+		if (inet_pton(AF_INET, addr, bin) != 1)
+			return 0;
+	}
+	if (port == NULL)
+		return 1;
+	n = (size_t)(s + len - port);
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, port, n);
+	buf[n] = '\0';
+	return mxg_rules_number(buf, 65535, &pn) == 0 && pn > 0;
+}
+
 static void
 d_resolver(struct parser *p)
 {
@@ -597,6 +645,13 @@ d_resolver(struct parser *p)
 		return;
 	}
 	while (p->tok.type == MXG_T_STRING) {
+		if (!resolver_ok(p->tok.text, p->tok.len)) {
+			perr(p, &p->tok,
+			    "resolver: expected an IP address with an optional "
+			    "port (\"127.0.0.1:5353\", \"[::1]:53\"), got '%s'",
+			    SHOW(&p->tok));
+			return;
+		}
 		cap = rs->nresolvers;
 		if (grow(p, &rs->resolvers, &cap, rs->nresolvers,
 		        sizeof(*rs->resolvers)) != 0)
@@ -1057,6 +1112,30 @@ fmtneeds(const char *f)
 	return n;
 }
 
+/* "C.x.y" (RFC 3463): class C (cls, or 2/4/5 when 0), 1-3 digits each. */
+static int
+ecode_ok(const char *e, char cls)
+{
+	int dots = 1, digits = 0;
+
+	if ((cls ? e[0] != cls : (e[0] != '2' && e[0] != '4' && e[0] != '5')) ||
+	    e[1] != '.')
+		return 0;
+	for (e += 2; *e != '\0'; e++) {
+		if (*e == '.') {
+			if (digits == 0 || ++dots > 2)
+				return 0;
+			digits = 0;
+		} else if (*e >= '0' && *e <= '9') {
+			if (++digits > 3)
+				return 0;
+		} else {
+			return 0;
+		}
+	}
+	return dots == 2 && digits > 0;
+}
+
 static int
 value(struct parser *p, int kind, struct mxg_rule *r)
 {
@@ -1080,6 +1159,18 @@ value(struct parser *p, int kind, struct mxg_rule *r)
 			perr(p, &p->tok, "ecode: too long");
 			return -1;
 		}
+		if (!ecode_ok(r->ecode,
+		        r->action == MXG_RA_GREYLIST        ? '4'
+		            : r->action == MXG_RA_BLACKLIST ? '5'
+		                                            : 0)) {
+			perr(p, &p->tok,
+			    "ecode: expected an enhanced status code like "
+			    "%s, got '%s'",
+			    r->action == MXG_RA_BLACKLIST ? "\"5.7.1\""
+			                                  : "\"4.7.1\"",
+			    r->ecode);
+			return -1;
+		}
 		return 0;
 	case KW_REPORTV:
 		return (r->report = fmtvalue(p, "report")) == NULL ? -1 : 0;
@@ -1096,6 +1187,15 @@ value(struct parser *p, int kind, struct mxg_rule *r)
 		    n < 200) {
 			perr(p, &p->tok,
 			    "code: expected an SMTP code (451, 550), got '%s'",
+			    SHOW(&p->tok));
+			return -1;
+		}
+		if ((r->action == MXG_RA_GREYLIST && (n < 400 || n > 499)) ||
+		    (r->action == MXG_RA_BLACKLIST && (n < 500 || n > 599))) {
+			perr(p, &p->tok, "code: %s needs a %s code, got '%s'",
+			    r->action == MXG_RA_GREYLIST ? "greylist"
+			                                 : "blacklist",
+			    r->action == MXG_RA_GREYLIST ? "4xx" : "5xx",
 			    SHOW(&p->tok));
 			return -1;
 		}
@@ -1336,9 +1436,20 @@ statement(struct parser *p)
 		}
 		next(p);
 		break;
-	case KW_STORE:
+	case KW_STORE: {
+		struct mxg_token at = p->tok;
+
 		if ((cf->store = want_string(p, "store")) == NULL)
 			break;
+		if (cf->store[0] != '/' &&
+		    strncmp(cf->store, "redis://", 8) != 0) {
+			perr(p, &at,
+			    "store: expected an absolute path or a redis:// "
+			    "URL, got '%s'",
+			    cf->store);
+			break;
+		}
+	}
 		if (isword(p, "hashsize")) {
 			next(p);
 			if (!isstr(p) ||

@@ -157,6 +157,22 @@ open_engine(struct ctl *c, struct mxg_engine **ep)
 	return rc;
 }
 
+/*
+ * Store commands need the rules only for the store's name: with -s they
+ * go on even when the rules file is missing or broken.
+ */
+static int
+open_store_engine(struct ctl *c, struct mxg_engine **ep)
+{
+	int rc = open_engine(c, ep);
+
+	if (c->store != NULL && *ep != NULL &&
+	    (rc == MXG_ERULES || rc == MXG_EIO))
+		return MXG_OK;
+	return rc;
+}
+
+
 static int
 cmd_test(struct ctl *c)
 {
@@ -219,7 +235,7 @@ cmd_store(struct ctl *c, const char *cmd, int argc, char **argv)
 	int rc;
 
 	now = parse_request(argc, argv, &req, 0);
-	if (open_engine(c, &e) != MXG_OK) {
+	if (open_store_engine(c, &e) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}
@@ -260,7 +276,7 @@ cmd_fsck(struct ctl *c, int argc, char **argv)
 		repair = 1;
 	else if (argc != 1)
 		usage();
-	if (open_engine(c, &e) != MXG_OK) {
+	if (open_store_engine(c, &e) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}
@@ -310,7 +326,7 @@ cmd_migrate(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	now = parse_request(argc, argv, &req, 0);
-	if (open_engine(c, &e) != MXG_OK) {
+	if (open_store_engine(c, &e) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}

@@ -13,11 +13,11 @@
 static int
 ecode_ok(const char *e, char cls)
 {
-	int dots = 0, digits = 0;
+	int dots = 1, digits = 0;
 
 	if (e[0] != cls || e[1] != '.')
 		return 0;
-	for (e++; *e != '\0'; e++) {
+	for (e += 2; *e != '\0'; e++) {
 		if (*e == '.') {
 			if (digits == 0)
 				return 0;

@@ -209,6 +209,19 @@ START_TEST(result_fixes)
 	ck_assert_str_eq(buf,
 	    "defer 451 4.7.1 Greylisted, try later\tremaining=0 "
 	    "reason=failure rule=9");
+	/* well-formed enhanced codes of the right class are kept */
+	v.code = 451;
+	strcpy(v.ecode, "4.3.0");
+	strcpy(v.text, "store down");
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "defer 451 4.3.0 store down\tremaining=0 reason=failure rule=9");
+	v.action = MXG_REJECT;
+	v.code = 550;
+	strcpy(v.ecode, "5.7.26");
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "reject 550 5.7.26 store down\tremaining=0 reason=failure rule=9");
 	v.action = MXG_ACCEPT;
 	v.reason = MXG_R_AUTOWHITE;
 	mxg_exim_result_format(&v, buf, sizeof(buf));

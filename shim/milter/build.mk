@@ -30,3 +30,7 @@ tests/unit/test_milter_text.t: UNIT_EXTRA = shim/milter/milter_text.o
 # fuzz target, replayed by check-unit (tests/fuzz/build.mk).
 FUZZ_TARGETS	+= fuzz_import
 FUZZ_OBJS_fuzz_import =
+
+ifeq ($(HAVE_MILTER),yes)
+INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/milter/mxgrey-milter $(DESTDIR)$(sbindir)/
+endif

@@ -34,3 +34,5 @@ tests/bench/policy_bench: tests/bench/policy_bench.c
 
 bench-policy: build tests/bench/policy_bench
 	sh $(srcdir)/tests/bench/policy_bench.sh
+
+INSTALL_EXTRA	+= ; $(INSTALL) -m 755 shim/postfix/mxgrey-policyd $(DESTDIR)$(sbindir)/

@@ -2,7 +2,7 @@
 # run.sh: the long reliability runs, with figures.
 set -eu
 cd "$(dirname "$0")/../.."
-D=tests/tmp/reliability
+D=$(pwd)/tests/tmp/reliability
 rm -rf $D && mkdir -p $D
 printf 'greylist 1m\nautowhite 1d\nracl greylist default\n' > $D/rules.conf
 echo "== crash safety: 8 workers, 1000 SIGKILLs mid-update"

@@ -2,7 +2,7 @@
 # soak_quick.sh: 2 processes x 200k mixed decisions with reloads and
 # purges (the long soak, 8 x 1M and a valgrind run, is run.sh).
 set -eu
-D=tests/tmp/soak.$$
+D=$(pwd)/tests/tmp/soak.$$
 mkdir -p $D
 trap 'rm -rf $D' EXIT
 cat > $D/rules.conf <<R

@@ -10,7 +10,8 @@ P=$(sed -n 's/^prefix[[:space:]]*=[[:space:]]*//p' Makefile)
 R=$D$P
 for f in include/mxgrey.h lib/libmxgrey.so.0 lib/libmxgrey.so \
     lib/pkgconfig/mxgrey.pc sbin/mxgreyctl share/man/man5/mxgrey.conf.5 \
-    share/man/man8/mxgreyctl.8 share/man/man3/libmxgrey.3; do
+    share/man/man8/mxgreyctl.8 share/man/man3/libmxgrey.3 \
+    sbin/mxgrey-policyd libexec/mxgrey/filter-mxgrey; do
 	[ -e "$R/$f" ] || { echo "not installed: $f"; exit 1; }
 done
 conf=$(sed -n 's/^sysconfdir[[:space:]]*=[[:space:]]*//p' Makefile | sed "s|\${prefix}|$P|")
