@@ -235,7 +235,9 @@ cmd_store(struct ctl *c, const char *cmd, int argc, char **argv)
 	int rc;
 
 	now = parse_request(argc, argv, &req, 0);
-	if (open_store_engine(c, &e) != MXG_OK) {
+	/* reload: only a rules file that parses is worth reloading */
+	if ((strcmp(cmd, "reload") == 0 ? open_engine(c, &e)
+	                                : open_store_engine(c, &e)) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}

@@ -71,11 +71,13 @@ struct mxg_engine *mxg_exim_engine_get(const char *rules, const char *store,
     const struct mxg_host *host, int *err);
 
 /*
- * mxg_exim_good_path: the last good copy of the rules for store (NULL:
- * the default store) into buf: "STORE.rules-good". Returns 0, or -1 when
- * the store is no file (memory:, redis://) or buf is too small.
+ * mxg_exim_good_path: the last good copy of the rules file rules (NULL:
+ * the default) for store (NULL: the default store) into buf:
+ * "STORE.rules-good.HASH", HASH naming the rules file. Returns 0, or -1
+ * when the store is no file (memory:, redis://) or buf is too small.
  */
-int mxg_exim_good_path(const char *store, char *buf, size_t size);
+int mxg_exim_good_path(
+    const char *store, const char *rules, char *buf, size_t size);
 
 /*
  * mxg_exim_good_refresh: the rules file at rules has just loaded without

@@ -77,7 +77,7 @@ last_good(struct mxg_engine **ep, int rc, const char *rules, const char *store,
 	struct mxg_engine *g = NULL;
 	char good[4096];
 
-	if (mxg_exim_good_path(store, good, sizeof(good)) == -1)
+	if (mxg_exim_good_path(store, rules, good, sizeof(good)) == -1)
 		return rc;
 	if (rc == MXG_OK) {
 		mxg_exim_good_refresh(rules, good, host);

@@ -4,7 +4,8 @@
  * Exim forks a new process per connection, and each one parses the rules
  * file afresh: there are no "old rules" in a new process to fall back on.
  * So when a process finds the rules file valid and the copy out of date,
- * it validates a private copy and renames it to STORE.rules-good; when a
+ * it validates a private copy and renames it to STORE.rules-good.HASH (HASH
+ * of the rules file's name: one copy per rules file); when a
  * process finds the rules file broken, it serves that copy and logs why.
  * A broken edit thus never turns into a failure action for new
  * connections while a good version is known.
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,8 +28,9 @@
 #define SUFFIX        ".rules-good"
 
 int
-mxg_exim_good_path(const char *store, char *buf, size_t size)
+mxg_exim_good_path(const char *store, const char *rules, char *buf, size_t size)
 {
+	uint32_t h = 2166136261u; /* FNV-1a of the rules file's name */
 	int n;
 
 	if (store == NULL)
@@ -35,7 +38,10 @@ mxg_exim_good_path(const char *store, char *buf, size_t size)
 	if (store[0] == '\0' || strncmp(store, "memory:", 7) == 0 ||
 	    strstr(store, "://") != NULL)
 		return -1; /* memory:, redis://: nowhere to keep a file */
-	n = snprintf(buf, size, "%s%s", store, SUFFIX);
+	for (const char *r = rules ? rules : "(default)"; *r != '\0'; r++)
+		h = (h ^ (unsigned char)*r) * 16777619u;
+	/* one copy per rules file: ACLs with other rules on one store */
+	n = snprintf(buf, size, "%s%s.%08x", store, SUFFIX, (unsigned)h);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

@@ -331,9 +331,19 @@ START_TEST(good_copy)
 	ck_assert_ptr_nonnull(dir);
 	snprintf(rules, sizeof(rules), "%s/r.conf", dir);
 	snprintf(store, sizeof(store), "%s/s.tdb", dir);
-	ck_assert_int_eq(mxg_exim_good_path(store, good, sizeof(good)), 0);
-	ck_assert_int_eq(mxg_exim_good_path("memory:", good, sizeof(good)), -1);
-	ck_assert_int_eq(mxg_exim_good_path(store, good, sizeof(good)), 0);
+	ck_assert_int_eq(
+	    mxg_exim_good_path("memory:", rules, good, sizeof(good)), -1);
+	/* one copy per rules file on a shared store */
+	ck_assert_int_eq(
+	    mxg_exim_good_path(store, "/other.conf", good, sizeof(good)), 0);
+	{
+		char other[600];
+
+		memcpy(other, good, sizeof(other));
+		ck_assert_int_eq(
+		    mxg_exim_good_path(store, rules, good, sizeof(good)), 0);
+		ck_assert_str_ne(other, good);
+	}
 
 	write_file(rules, v1);
 	ck_assert_ptr_nonnull(mxg_exim_engine_get(rules, store, &host, &err));

@@ -72,7 +72,8 @@ EOF
 # the main part and the RCPT statements of docs/exim-acl.conf, as pasted
 sed -n '/^# --- main section/,/^# --- in acl_check_rcpt/p' docs/exim-acl.conf |
     sed -e "s|^MXGREY_SO = .*|MXGREY_SO = $SO|" \
-	-e "s|^MXGREY_CONF = .*|MXGREY_CONF = $RULES|" >"$T/main.part"
+	-e "s|^MXGREY_CONF = .*|MXGREY_CONF = $RULES|" \
+	-e "s|^MXGREY_STORE = .*|MXGREY_STORE = $STORE|" >"$T/main.part"
 sed -n '/^# --- in acl_check_rcpt/,/^# --- optional/p' docs/exim-acl.conf \
     >"$T/acl.part"
 PORT=$(free_port)
