@@ -318,8 +318,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "size") == 0 && argc == 3) {
-		struct tdb_context *tdb = tdb_open(argv[2], 0,
-		    TDB_INCOMPATIBLE_HASH, O_RDONLY, 0);
+		struct tdb_context *tdb =
+		    tdb_open(argv[2], 0, TDB_INCOMPATIBLE_HASH, O_RDONLY, 0);
 		char *sum, *l;
 		long long file = 0, nrec = 0, nfree = 0, avgfree = 0, x, y;
 
@@ -329,16 +329,18 @@ main(int argc, char **argv)
 			sscanf(l, "Size of file/data: %lld/%lld", &file, &x);
 			sscanf(l, "Number of records: %lld", &nrec);
 			sscanf(l, "Number of free records: %lld", &nfree);
-			sscanf(l, "Smallest/average/largest free records: "
-				  "%lld/%lld/%lld", &x, &avgfree, &y);
+			sscanf(l,
+			    "Smallest/average/largest free records: "
+			    "%lld/%lld/%lld",
+			    &x, &avgfree, &y);
 		}
 		free(sum);
 		tdb_close(tdb);
 		if (nrec == 0)
 			die("size: empty store");
 		printf("size records=%lld file=%lld bytes/tuple=%.1f "
-		       "without-free-space=%.1f\n", nrec, file,
-		    (double)file / nrec,
+		       "without-free-space=%.1f\n",
+		    nrec, file, (double)file / nrec,
 		    (double)(file - nfree * avgfree) / nrec);
 		return 0;
 	}
