@@ -59,14 +59,20 @@ echo "== rules evaluation: the seed config (170 CIDRs, 30 racl) vs an empty rule
 make -s tests/golden/golden >/dev/null
 tests/golden/golden --bench tests/golden/rules/seed.conf 2000000
 
-echo "== scale: $BIG live tuples"
-$B fill $D/rules.conf $D/big.tdb $BIG
+echo "== scale: $BIG live tuples (hashsize sized for them, as documented)"
+cat > $D/big.conf <<RULES
+store "/unused" hashsize $((BIG * 3 / 2 + 1))
+greylist 30m
+autowhite 1d
+racl greylist default
+RULES
+$B fill $D/big.conf $D/big.tdb $BIG
 $B size $D/big.tdb
-big=$(BENCH_NOWARM=1 $B engine $D/rules.conf $D/big.tdb $BIG $N 1 | rate)
+big=$(BENCH_NOWARM=1 $B engine $D/big.conf $D/big.tdb $BIG $N 1 | rate)
 echo "rate at $BIG tuples=$big/s vs $SMALL tuples=$E1/s ratio=$(ratio "$big" "$E1")"
 
 echo "== purge beside the deciders: worst single decision"
-( for t in 1700000000 1700000000 1800000000; do shim/cli/mxgreyctl -f $D/rules.conf -s $D/big.tdb purge --now $t >/dev/null; done ) &
+( for t in 1700000000 1700000000 1800000000; do shim/cli/mxgreyctl -f $D/big.conf -s $D/big.tdb purge --now $t >/dev/null; done ) &
 PURGE=$!
-$B stall $D/rules.conf $D/big.tdb $BIG 5
+$B stall $D/big.conf $D/big.tdb $BIG 5
 wait $PURGE
