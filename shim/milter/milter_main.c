@@ -47,7 +47,7 @@ main(int argc, char *argv[])
 {
 	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-milter" };
 	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
-	const char *pidfile = NULL, *sock = NULL, *name = NULL, *path, *why;
+	const char *pidfile = NULL, *sock = NULL, *name = NULL, *path;
 	const char *dumpfile = NULL;
 	const struct mxg_config *cf = NULL;
 	struct mxg_ruleset *rs = NULL;
@@ -171,23 +171,8 @@ main(int argc, char *argv[])
 			goto fail;
 		}
 	}
-	if (!foreground && mxg_daemon_detach() == -1) {
-		mxg_daemon_logf(
-		    &lg, MXG_LOG_ERR, "cannot detach: %s", strerror(errno));
+	if (mxg_daemon_become(&lg, foreground, pidfile, user) == -1)
 		goto fail;
-	}
-	if (pidfile != NULL && mxg_daemon_pidfile(pidfile) == -1) {
-		mxg_daemon_logf(
-		    &lg, MXG_LOG_ERR, "%s: %s", pidfile, strerror(errno));
-		goto fail;
-	}
-	if (mxg_daemon_drop(user, &why) == -1) {
-		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
-		goto fail;
-	}
-	if (geteuid() == 0)
-		mxg_daemon_logf(&lg, MXG_LOG_WARNING,
-		    "running as root: give a user (-u or `user`)");
 	mxg_milter_watch_init();
 	mxg_daemon_logf(&lg, MXG_LOG_NOTICE, "mxgrey-milter %s ready on %s",
 	    PACKAGE_VERSION, sock);

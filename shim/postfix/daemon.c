@@ -155,3 +155,30 @@ mxg_daemon_rules(const char *path)
 
 	return mxg_rules_load(path, &quiet, &err);
 }
+
+/* mxg_daemon_become: see daemon.h. */
+int
+mxg_daemon_become(struct mxg_daemon_log *l, int foreground, const char *pidfile,
+    const char *user)
+{
+	const char *why;
+
+	if (!foreground && mxg_daemon_detach() == -1) {
+		mxg_daemon_logf(
+		    l, MXG_LOG_ERR, "cannot detach: %s", strerror(errno));
+		return -1;
+	}
+	if (pidfile != NULL && mxg_daemon_pidfile(pidfile) == -1) {
+		mxg_daemon_logf(
+		    l, MXG_LOG_ERR, "%s: %s", pidfile, strerror(errno));
+		return -1;
+	}
+	if (mxg_daemon_drop(user, &why) == -1) {
+		mxg_daemon_logf(l, MXG_LOG_ERR, "user %s: %s", user, why);
+		return -1;
+	}
+	if (geteuid() == 0)
+		mxg_daemon_logf(l, MXG_LOG_WARNING,
+		    "running as root: give a user (-u or `user`)");
+	return 0;
+}

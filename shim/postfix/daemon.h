@@ -57,6 +57,15 @@ int mxg_daemon_drop(const char *user, const char **why);
 struct mxg_ruleset;
 
 /*
+ * mxg_daemon_become: after binding, the usual daemon steps in order:
+ * detach unless foreground, write pidfile (NULL: none), drop to user
+ * (NULL: stay), and warn when still root. Each failure is logged through
+ * l. Returns 0, or -1 when the daemon must not go on.
+ */
+int mxg_daemon_become(struct mxg_daemon_log *l, int foreground,
+    const char *pidfile, const char *user);
+
+/*
  * mxg_daemon_rules: load the rules file at path without logging, only to
  * read its daemon directives (mxg_rules_config()). Returns the ruleset
  * (free with mxg_rules_free) or NULL when the file does not load; the

@@ -66,7 +66,7 @@ main(int argc, char *argv[])
 	static struct mxg_daemon_log lg = { 1, MXG_LOG_INFO, "mxgrey-policyd" };
 	const char *rules = DEFAULT_RULES, *store = NULL, *user = NULL;
 	const char *pidfile = NULL, *name = NULL,
-	           *listen[MXG_POLICY_LISTEN_MAX], *why;
+	           *listen[MXG_POLICY_LISTEN_MAX];
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
 	char host_name[256], err[512], spec[MXG_POLICY_LISTEN_MAX][300];
@@ -207,23 +207,8 @@ main(int argc, char *argv[])
 		}
 		srv.nlisten++;
 	}
-	if (!foreground && mxg_daemon_detach() == -1) {
-		mxg_daemon_logf(
-		    &lg, MXG_LOG_ERR, "cannot detach: %s", strerror(errno));
+	if (mxg_daemon_become(&lg, foreground, pidfile, user) == -1)
 		goto fail;
-	}
-	if (pidfile != NULL && mxg_daemon_pidfile(pidfile) == -1) {
-		mxg_daemon_logf(
-		    &lg, MXG_LOG_ERR, "%s: %s", pidfile, strerror(errno));
-		goto fail;
-	}
-	if (mxg_daemon_drop(user, &why) == -1) {
-		mxg_daemon_logf(&lg, MXG_LOG_ERR, "user %s: %s", user, why);
-		goto fail;
-	}
-	if (geteuid() == 0)
-		mxg_daemon_logf(&lg, MXG_LOG_WARNING,
-		    "running as root: give a user (-u or `user`)");
 	mxg_daemon_logf(
 	    &lg, MXG_LOG_NOTICE, "mxgrey-policyd %s ready", PACKAGE_VERSION);
 	if (mxg_policy_serve(&srv) == 0)
