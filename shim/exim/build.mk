@@ -46,3 +46,8 @@ shim/exim/t_exim.t: $(srcdir)/shim/exim/t_exim.c $(EXIM_CORE_OBJS) \
 
 INTEGRATION	+= $(filter-out %/exim_lib.sh, \
 		  $(sort $(wildcard $(srcdir)/tests/integration/exim_*.sh)))
+
+# Fuzz target on the ${dlfunc} argument parser and the result formatter.
+FUZZ_TARGETS	+= fuzz_exim_args
+FUZZ_OBJS_fuzz_exim_args = shim/exim/mxg_exim_args.o \
+		  shim/exim/mxg_exim_result.o
