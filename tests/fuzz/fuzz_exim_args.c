@@ -60,10 +60,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v.action = (enum mxg_action)(size % 4);
 	v.reason = (enum mxg_reason)(size % 8);
 	v.code = size > 0 ? (int)data[0] * 4 : 0;
-	memcpy(v.ecode, copy, size < sizeof(v.ecode) - 1 ? size
-							 : sizeof(v.ecode) - 1);
-	memcpy(v.text, data, size < sizeof(v.text) - 1 ? size
-						       : sizeof(v.text) - 1);
+	memcpy(v.ecode, copy,
+	    size < sizeof(v.ecode) - 1 ? size : sizeof(v.ecode) - 1);
+	memcpy(v.text, data,
+	    size < sizeof(v.text) - 1 ? size : sizeof(v.text) - 1);
 	mxg_exim_result_format(&v, out, sizeof(out));
 	check_result(out);
 	mxg_exim_result_format(&v, out, 8);
