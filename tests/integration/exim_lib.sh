@@ -21,6 +21,7 @@ skip() {
 
 fail() {
 	echo "FAIL: $*"
+	[ -d "${T:-}" ] && echo "FAIL: $*" >"$T/failed"
 	exit 1
 }
 
@@ -84,6 +85,15 @@ exim_cleanup() {
 			echo "--- paniclog:"
 			tail -n 20 "$T/log/paniclog"
 		fi
+	fi
+	if [ $rc -ne 0 ]; then
+		for f in "$T"/*.stderr; do
+			[ -s "$f" ] || continue
+			echo "--- last lines of $f:"
+			tail -n 10 "$f" | cut -c1-300
+		done
+		# the reason last, where a log tail shows it
+		[ -f "$T/failed" ] && cat "$T/failed"
 	fi
 	exit $rc
 }
