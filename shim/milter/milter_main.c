@@ -5,6 +5,7 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <libmilter/mfapi.h>
@@ -28,6 +29,9 @@ usage(void)
 	    "[-P pidfile]\n\t[-p socket] [-s store] [-u user]\n");
 	exit(2);
 }
+
+/* The longest unix socket path bind(2) takes (sun_path less its NUL). */
+#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
 
 /* The file of a local socket spec, or NULL for inet sockets. */
 static const char *
@@ -154,6 +158,14 @@ main(int argc, char *argv[])
 	mxg_milter.hostname = name != NULL ? name : host_name;
 	mxg_milter.log = &lg;
 
+	if ((path = socket_path(sock)) != NULL &&
+	    strlen(path) > SOCKET_PATH_MAX) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR,
+		    "cannot listen on %s: socket path too long (%zu bytes, at "
+		    "most %zu)",
+		    sock, strlen(path), SOCKET_PATH_MAX);
+		goto fail;
+	}
 	if ((conn = strdup(sock)) == NULL)
 		goto fail;
 	if (smfi_setconn(conn) == MI_FAILURE ||

@@ -28,8 +28,14 @@ listen_unix(const char *path, int mode, uid_t owner, gid_t group, char *err,
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (*path == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errsize, "unix socket path too long or empty");
+	if (*path == '\0') {
+		snprintf(err, errsize, "unix socket path is empty");
+		goto fail;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsize,
+		    "unix:%s: socket path too long (%zu bytes, at most %zu)",
+		    path, strlen(path), sizeof(sun.sun_path) - 1);
 		goto fail;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
