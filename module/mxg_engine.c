@@ -22,6 +22,7 @@
 #define ONCE_RULES  0x1
 #define ONCE_LOOKUP 0x2
 #define ONCE_BADREQ 0x4
+#define ONCE_HEADER 0x8
 
 static const struct mxg_config fallback_config = {
 	.delay = 1800,
@@ -499,6 +500,7 @@ grey_all(struct mxg_engine *e, const struct mxg_eval *ev,
 {
 	struct mxg_grey_result gr;
 	size_t n = msg ? msg->nrcpts : 1;
+	long elapsed = 0;
 	int rc, waiting = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -514,12 +516,86 @@ grey_all(struct mxg_engine *e, const struct mxg_eval *ev,
 				*out = gr;
 			waiting = 1;
 		} else if (!waiting) {
+			if (gr.reason == MXG_R_PASSED && gr.elapsed > elapsed)
+				elapsed = gr.elapsed;
 			if (gr.reason == MXG_R_PASSED ||
 			    out->reason != MXG_R_PASSED)
 				*out = gr;
 		}
 	}
+	if (out->reason == MXG_R_PASSED)
+		out->elapsed = elapsed;
 	return MXG_OK;
+}
+
+/* Control characters (CR, LF, TAB ...) of a one-line text become spaces;
+   trailing blanks go. */
+static void
+one_line(char *s)
+{
+	char *end = s;
+
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+		if (*s != ' ')
+			end = s + 1;
+	}
+	*end = '\0';
+}
+
+/*
+ * The rule's addheader, expanded, as "Name: value" in v->header: the
+ * name is what precedes the first ':' (printable, no blank, as RFC 5322
+ * says); a line that has none after expansion is dropped and logged.
+ */
+static void
+add_header(struct mxg_engine *e, const struct mxg_eval *ev, const char *fmt,
+    struct mxg_verdict *v)
+{
+	char line[MXG_TEXT_MAX];
+	size_t n = 0, i;
+	const char *val;
+
+	mxg_fmt_expand(fmt, ev, line, sizeof(line));
+	while (line[n] > ' ' && line[n] != ':' && line[n] != 0x7f)
+		n++;
+	if (n == 0 || line[n] != ':' || n + 2 >= sizeof(v->header)) {
+		one_line(line);
+		log_once(
+		    e, ONCE_HEADER, "addheader: not a header, dropped", line);
+		return;
+	}
+	val = line + n + 1;
+	while (*val == ' ' || *val == '\t')
+		val++;
+	memcpy(v->header, line, n);
+	v->header[n] = ':';
+	v->header[n + 1] = ' ';
+	i = strnlen(val, sizeof(v->header) - n - 3);
+	memcpy(v->header + n + 2, val, i);
+	v->header[n + 2 + i] = '\0';
+	one_line(v->header + n + 2);
+	if (v->header[n + 2] == '\0')
+		v->header[n + 1] = '\0'; /* "Name:" with an empty value */
+}
+
+/* What an accept carries besides the decision: X-Greylist wish, the
+   rule's report and addheader (expanded now: %E knows the delay). */
+static void
+accept_extras(struct mxg_engine *e, const struct mxg_eval *ev,
+    const struct mxg_match *m, struct mxg_verdict *v)
+{
+	unsigned want =
+	    v->reason == MXG_R_PASSED ? MXG_REPORT_DELAYS : MXG_REPORT_NODELAYS;
+
+	v->xgreylist = (mxg_rules_config(e->rules)->report & want) != 0;
+	if (m->report != NULL) {
+		mxg_fmt_expand(m->report, ev, v->report, sizeof(v->report));
+		one_line(v->report);
+	}
+	if (m->addheader != NULL)
+		add_header(e, ev, m->addheader, v);
 }
 
 /* mxg_engine_decide: see mxg_engine.h. */
@@ -553,6 +629,7 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 		v->action = MXG_ACCEPT;
 		v->reason = MXG_R_WHITELIST;
 		mxg_engine_text(v, 250, "2.1.5", "Ok (whitelisted)");
+		accept_extras(e, ev, &m, v);
 		return MXG_OK;
 	case MXG_RA_BLACKLIST:
 		v->action = MXG_REJECT;
@@ -598,11 +675,34 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 	} else {
 		v->action = MXG_ACCEPT;
 		v->autowhite_until = gr.autowhite_until;
+		if (gr.reason == MXG_R_PASSED) {
+			v->delayed = gr.elapsed;
+			ev->elapsed = gr.elapsed;
+		}
 		mxg_engine_text(v, 250, "2.1.5",
 		    gr.reason == MXG_R_PASSED ? "Ok (greylist passed)"
 		                              : "Ok (autowhitelisted)");
+		accept_extras(e, ev, &m, v);
 	}
 	return MXG_OK;
+}
+
+/* mxg_engine_verdict_clear: see mxg_engine.h. */
+void
+mxg_engine_verdict_clear(struct mxg_verdict *v)
+{
+	v->action = MXG_ACCEPT;
+	v->reason = MXG_R_NONE;
+	v->code = 0;
+	v->ecode[0] = '\0';
+	v->text[0] = '\0';
+	v->remaining = 0;
+	v->rule_line = 0;
+	v->autowhite_until = 0;
+	v->delayed = 0;
+	v->xgreylist = 0;
+	v->header[0] = '\0';
+	v->report[0] = '\0';
 }
 
 /* mxg_engine_check_args: see mxg_engine.h. */
@@ -612,7 +712,7 @@ mxg_engine_check_args(
 {
 	if (v == NULL)
 		return MXG_EINVAL;
-	memset(v, 0, sizeof(*v));
+	mxg_engine_verdict_clear(v);
 	if (e == NULL || req == NULL) {
 		v->action = MXG_TEMPFAIL;
 		v->reason = MXG_R_FAILURE;

@@ -59,6 +59,10 @@ void mxg_engine_failure(
 void mxg_engine_text(
     struct mxg_verdict *v, int code, const char *ecode, const char *text);
 
+/* mxg_engine_verdict_clear: every member of *v to its empty value, the
+   strings by their first byte only (no kilobyte memset per decision). */
+void mxg_engine_verdict_clear(struct mxg_verdict *v);
+
 /* mxg_engine_check_args: clear *v; MXG_EINVAL (and tempfail) on NULLs. */
 int mxg_engine_check_args(
     struct mxg_engine *e, const struct mxg_request *req, struct mxg_verdict *v);

@@ -65,6 +65,8 @@ mxg_grey_step(const struct mxg_record *rec, const struct mxg_grey_params *p,
 	}
 	if (out->state == MXG_REC_PENDING) {
 		r->reason = MXG_R_PASSED;
+		r->elapsed =
+		    now > out->created ? (long)(now - out->created) : 0;
 		if (p->autowhite <= 0 || p->lazyaw)
 			return 0;
 		out->until = now;

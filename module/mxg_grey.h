@@ -41,6 +41,7 @@ struct mxg_grey_result {
 	enum mxg_reason reason; /* NEW, EARLY, PASSED, AUTOWHITE */
 	long remaining;         /* NEW/EARLY: seconds left */
 	time_t autowhite_until; /* PASSED/AUTOWHITE */
+	long elapsed;           /* PASSED: seconds since first sight */
 };
 
 /*

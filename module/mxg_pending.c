@@ -165,7 +165,7 @@ mxg_check_finish(struct mxg_pending *p, struct mxg_verdict *v)
 		return MXG_EINVAL;
 	if (!mxg_lookup_req_done(p->lr))
 		return MXG_EAGAIN;
-	memset(v, 0, sizeof(*v));
+	mxg_engine_verdict_clear(v);
 	p->ev.lookup = mxg_lookup_req_ops();
 	p->ev.lookup_ctx = p->lr;
 	rc = mxg_engine_decide(p->e, &p->ev, NULL, v, 0);

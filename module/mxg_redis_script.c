@@ -13,6 +13,9 @@
  * not after now is deleted instead of written. Lua numbers are doubles:
  * exact for every time and count below 2^53.
  *
+ * The reply is { reason, n, autowhite_until, bad }: n is the seconds left
+ * for NEW/EARLY and the seconds since first sight for PASSED.
+ *
  * Keep the script in step with mxg_grey.c: tests/unit/test_store_redis.c
  * replays scripted sequences against mxg_grey_step() and the tdb store.
  */
@@ -81,6 +84,7 @@ static const char decide_lua[] =
     "    if rem > delay and delay > 0 then rem = delay end\n"
     "  elseif s == 1 then\n"
     "    reason = 3\n"
+    "    if now > c then rem = now - c end\n"
     "    if aw <= 0 or lazyaw then\n"
     "      keep = false\n"
     "    else\n"

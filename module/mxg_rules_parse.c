@@ -1112,6 +1112,23 @@ fmtneeds(const char *f)
 	return n;
 }
 
+/* "Name: value": a header name (printable ASCII, no blank, no ':'), then
+   ':'; the value has no line break (an unfolded header line). */
+static int
+header_ok(const char *h, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && h[n] > ' ' && h[n] < 0x7f && h[n] != ':')
+		n++;
+	if (n == 0 || n == len || h[n] != ':')
+		return 0;
+	for (; n < len; n++)
+		if (h[n] == '\r' || h[n] == '\n' || h[n] == '\0')
+			return 0;
+	return 1;
+}
+
 /* "C.x.y" (RFC 3463): class C (cls, or 2/4/5 when 0), 1-3 digits each. */
 static int
 ecode_ok(const char *e, char cls)
@@ -1177,6 +1194,14 @@ value(struct parser *p, int kind, struct mxg_rule *r)
 	case KW_LOG:
 		return (r->log = fmtvalue(p, "log")) == NULL ? -1 : 0;
 	case KW_ADDHEADER:
+		if (p->tok.type == MXG_T_STRING &&
+		    !header_ok(p->tok.text, p->tok.len)) {
+			perr(p, &p->tok,
+			    "addheader: expected \"Name: value\" (a header "
+			    "name without blanks, then ':'), got '%s'",
+			    SHOW(&p->tok));
+			return -1;
+		}
 		return (r->addheader = fmtvalue(p, "addheader")) == NULL ? -1
 		                                                         : 0;
 	case KW_NOLOG:

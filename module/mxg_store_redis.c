@@ -514,7 +514,10 @@ redis_decide(struct mxg_store *base, const struct mxg_tuple *t,
 	default:
 		return fail(s, "decide script: unknown reason");
 	}
-	r->remaining = (long)v[1];
+	if (r->reason == MXG_R_PASSED)
+		r->elapsed = (long)v[1];
+	else
+		r->remaining = (long)v[1];
 	r->autowhite_until = (time_t)v[2];
 	if (v[3] != 0)
 		mxg_log(&s->base.log, MXG_LOG_WARNING,

@@ -24,8 +24,11 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a struct below changes shape. Shims pass it in. */
-#define MXGREY_API_VERSION 1
+/*
+ * Bumped whenever a struct below changes shape. Shims pass it in.
+ * 2: struct mxg_verdict gained delayed, xgreylist, header and report.
+ */
+#define MXGREY_API_VERSION 2
 
 /* Error codes: 0 or negative. mxg_strerror() turns them into text. */
 #define MXG_OK       0
@@ -112,7 +115,14 @@ enum mxg_reason {
 	MXG_R_FAILURE    /* a store or lookup failure: failure action */
 };
 
-/* The answer. Filled completely by mxg_check(), whatever it returns. */
+/*
+ * The answer. Every member is set by mxg_check() (and the other deciding
+ * calls), whatever they return; the char arrays are NUL-terminated
+ * strings, and the bytes after the NUL are unspecified (the engine does
+ * not clear kilobytes per decision). header and report are set only when
+ * action is MXG_ACCEPT and the deciding rule has `addheader` / `report`;
+ * they are single lines: no CR, LF or other control character.
+ */
 struct mxg_verdict {
 	enum mxg_action action;
 	enum mxg_reason reason;
@@ -122,6 +132,21 @@ struct mxg_verdict {
 	long remaining;           /* greylisted: seconds left, else 0 */
 	unsigned rule_line;       /* rules line that decided; 0: none */
 	time_t autowhite_until;   /* accepted by autowhite: its end */
+	/* since MXGREY_API_VERSION 2 */
+	long delayed;  /* MXG_R_PASSED: seconds from the tuple's first sight
+			 to this retry (at DATA: the longest over the
+			 recipients); else 0 */
+	int xgreylist; /* accepted and the rules' global `report` asks
+			  for an X-Greylist header on it (delays for
+			  MXG_R_PASSED, nodelays for the others; never for
+			  MXG_R_FAILURE): 1, else 0 */
+	char header[MXG_TEXT_MAX]; /* the rule's `addheader`, %-escapes
+				      expanded: "Name: value"; "" none */
+	char report[MXG_TEXT_MAX]; /* the rule's `report`, %-escapes
+				      expanded: the X-Greylist value to
+				      use instead of the default wording
+				      (mxg_xgreylist_verdict() does);
+				      "" none */
 };
 
 struct mxg_engine;
@@ -141,7 +166,9 @@ int mxg_open(struct mxg_engine **ep, const char *rules_path,
     const char *store_path, const struct mxg_host *host);
 
 /*
- * mxg_check: decide one RCPT and update the store. Always fills *v; on a
+ * mxg_check: decide one RCPT and update the store. Always fills *v (an
+ * accept also carries the delay, the rule's addheader and report, see
+ * struct mxg_verdict); on a
  * store or lookup failure *v carries the failure action and the return
  * value says why (MXG_ESTORE, MXG_ELOOKUP). MXG_EINVAL for a malformed
  * request (e.g. unparsable client address), also with the failure
@@ -166,8 +193,9 @@ struct mxg_message {
  * rules: whitelist/blacklist as at RCPT; greylist runs the greylist step
  * for every recipient and greylists while any of them is greylisted
  * (milter-greylist's DATA stage). No dacl rule matching, or no dacl rules
- * at all: accept (the RCPT stage has decided). req->rcpt is not used.
- * Fills *v like mxg_check().
+ * at all: accept (the RCPT stage has decided; delayed 0, no header or
+ * report: the RCPT verdicts carry those). req->rcpt is not used. Fills
+ * *v like mxg_check(); delayed is the longest over the recipients.
  */
 int mxg_check_data(struct mxg_engine *e, const struct mxg_request *req,
     const struct mxg_message *msg, struct mxg_verdict *v);
@@ -260,14 +288,32 @@ const char *mxg_action_name(enum mxg_action a);
 const char *mxg_reason_name(enum mxg_reason r);
 
 /*
- * mxg_xgreylist: the value of the X-Greylist header milter-greylist adds
- * to an accepted message (without "X-Greylist: "): "Delayed by ..." for
- * MXG_R_PASSED, else "... not delayed by ...", naming host and the client
- * ip, dated now (local time). Returns the length written into buf (size
- * bytes, NUL-terminated when size > 0).
+ * mxg_xgreylist: the value of an X-Greylist header (without
+ * "X-Greylist: ") for an accepted message whose delay is not known:
+ * "Delayed by ..." for MXG_R_PASSED, else "... not delayed by ...",
+ * naming host and the client ip, dated now (local time). Kept for hosts
+ * built against API 1; new hosts use mxg_xgreylist_verdict(), which says
+ * for how long. Returns the length written into buf (size bytes,
+ * NUL-terminated when size > 0). Does not block.
  */
 size_t mxg_xgreylist(enum mxg_reason reason, const char *host, const char *ip,
     time_t now, char *buf, size_t size);
+
+/*
+ * mxg_xgreylist_verdict: the X-Greylist value (without "X-Greylist: ")
+ * for the accepted verdict v, worded as milter-greylist words it: v's
+ * report when the deciding rule has one; else "Delayed for HH:MM:SS by
+ * mxgrey-VERSION (host [ip]); DATE" for MXG_R_PASSED (v->delayed; hours
+ * may take more than two digits), "IP, sender and recipient
+ * auto-whitelisted, not delayed by ..." for MXG_R_AUTOWHITE and "Sender
+ * IP whitelisted, not delayed by ..." otherwise. host NULL: "localhost";
+ * ip NULL: "unknown"; DATE is now in local time ("Tue, 24 Nov 2026
+ * 10:00:00 +0000"). It does not look at v->xgreylist: whether to add the
+ * header is the caller's choice. Returns the length written into buf
+ * (size bytes, NUL-terminated when size > 0). Does not block.
+ */
+size_t mxg_xgreylist_verdict(const struct mxg_verdict *v, const char *host,
+    const char *ip, time_t now, char *buf, size_t size);
 
 /* mxg_api_version: the MXGREY_API_VERSION the library was built with. */
 unsigned mxg_api_version(void);

@@ -13,6 +13,7 @@
 static char dir[512], rules[640], store[640];
 static int errors;
 static char last_error[1024];
+static char all_errors[4096]; /* every error line, for tests that look */
 
 static void
 log_cb(void *ctx, int level, const char *msg)
@@ -21,6 +22,9 @@ log_cb(void *ctx, int level, const char *msg)
 	if (level <= MXG_LOG_ERR) {
 		errors++;
 		snprintf(last_error, sizeof(last_error), "%s", msg);
+		strncat(all_errors, msg,
+		    sizeof(all_errors) - strlen(all_errors) - 2);
+		strcat(all_errors, "\n");
 	}
 }
 
@@ -491,6 +495,168 @@ START_TEST(data_stage)
 }
 END_TEST
 
+/* What an accept carries: the delay, the rule's addheader and report. */
+START_TEST(accept_extras)
+{
+	struct mxg_engine *e = open_with(
+	    "greylist 10m\nautowhite 1d\nreport delays\n"
+	    "racl whitelist rcpt w@x addheader \"X-White: %r %M{x}\" "
+	    "report \"white rule %A\"\n"
+	    "racl greylist default addheader \"X-Grey:  waited %E for %r \" "
+	    "report \"Delayed for %E by hand\"\n");
+	static const char *const rcpts[] = { "<r1@x>", "<r2@x>" };
+	struct mxg_message msg = { rcpts, 2, 10, "Subject: hi\r\n", "b", 1 };
+	static const struct mxg_macro evil = { "{x}", "a\r\nInjected: 1\t" };
+	struct mxg_request req;
+	struct mxg_verdict v;
+	char buf[MXG_TEXT_MAX];
+
+	/* greylisted: nothing of the kind */
+	check(e, "192.0.2.1", "a@b", "r@x", T0, &v);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	ck_assert_int_eq(v.delayed, 0);
+	ck_assert_str_eq(v.header, "");
+	ck_assert_str_eq(v.report, "");
+	ck_assert_int_eq(v.xgreylist, 0);
+	/* passed after 10:02: the delay, the expanded texts */
+	check(e, "192.0.2.1", "a@b", "r@x", T0 + 602, &v);
+	ck_assert_int_eq(v.reason, MXG_R_PASSED);
+	ck_assert_int_eq(v.delayed, 602);
+	ck_assert_int_eq(v.xgreylist, 1);
+	ck_assert_str_eq(v.header, "X-Grey: waited 0:10:02 for r@x");
+	ck_assert_str_eq(v.report, "Delayed for 0:10:02 by hand");
+	mxg_xgreylist_verdict(&v, "mx", "192.0.2.1", T0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "Delayed for 0:10:02 by hand");
+	/* autowhite: accepted, not delayed; `report delays` says no header */
+	check(e, "192.0.2.1", "a@b", "r@x", T0 + 700, &v);
+	ck_assert_int_eq(v.reason, MXG_R_AUTOWHITE);
+	ck_assert_int_eq(v.delayed, 0);
+	ck_assert_int_eq(v.xgreylist, 0);
+	ck_assert_str_eq(v.header, "X-Grey: waited 0:00:00 for r@x");
+	/* a whitelist rule: control characters of the expansion cleaned,
+	   never a second header line */
+	memset(&req, 0, sizeof(req));
+	req.client_addr = "192.0.2.9";
+	req.sender = "a@b";
+	req.rcpt = "w@x";
+	req.macros = &evil;
+	req.nmacros = 1;
+	req.now = T0;
+	mxg_check(e, &req, &v);
+	ck_assert_int_eq(v.reason, MXG_R_WHITELIST);
+	ck_assert_str_eq(v.header, "X-White: w@x a  Injected: 1");
+	ck_assert_str_eq(v.report, "white rule 4");
+	ck_assert_ptr_null(strpbrk(v.header, "\r\n"));
+	mxg_close(e);
+
+	/* DATA stage: the longest delay over the recipients */
+	e = open_with("greylist 10m\ndacl greylist default "
+	              "addheader \"X-D: %E\"\n");
+	memset(&req, 0, sizeof(req));
+	req.client_addr = "192.0.2.1";
+	req.sender = "a@b";
+	req.now = T0;
+	mxg_check_data(e, &req, &msg, &v);
+	ck_assert_int_eq(v.action, MXG_GREYLIST);
+	msg.rcpts = (const char *const[]){ "<r2@x>" };
+	msg.nrcpts = 1;
+	req.now = T0 + 300; /* r2 seen again, still early */
+	mxg_check_data(e, &req, &msg, &v);
+	msg.rcpts = rcpts;
+	msg.nrcpts = 2;
+	req.now = T0 + 4000;
+	mxg_check_data(e, &req, &msg, &v);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_PASSED);
+	ck_assert_int_eq(v.delayed, 4000);
+	ck_assert_int_eq(v.xgreylist, 1); /* default: report all */
+	ck_assert_str_eq(v.header, "X-D: 1:06:40");
+	mxg_close(e);
+
+	/* a header name made empty by its expansion: dropped, logged */
+	e = open_with("racl whitelist default addheader \"%Mx: v\"\n");
+	check(e, "192.0.2.1", "a@b", "r@x", T0, &v);
+	ck_assert_int_eq(v.action, MXG_ACCEPT);
+	ck_assert_str_eq(v.header, "");
+	ck_assert_int_eq(errors, 1);
+	ck_assert_ptr_nonnull(strstr(last_error, "addheader"));
+	mxg_close(e);
+}
+END_TEST
+
+/* An addheader that is no header is refused when the rules load. */
+START_TEST(addheader_checked_at_load)
+{
+	struct mxg_engine *e = NULL;
+	static const char *const bad[] = {
+		"racl whitelist default addheader \"no colon here\"\n",
+		"racl whitelist default addheader \": no name\"\n",
+		"racl whitelist default addheader \"Two words: x\"\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s", mxg_test_dir("engine"));
+		snprintf(rules, sizeof(rules), "%s/rules.conf", dir);
+		snprintf(store, sizeof(store), "%s/store.tdb", dir);
+		write_rules(bad[i]);
+		errors = 0;
+		all_errors[0] = '\0';
+		ck_assert_int_eq(mxg_open(&e, rules, store, &HOST), MXG_ERULES);
+		ck_assert_ptr_nonnull(strstr(all_errors,
+		    "rules.conf:1:34: addheader: expected \"Name: value\""));
+		mxg_close(e);
+		e = NULL;
+	}
+}
+END_TEST
+
+/* The X-Greylist wording, with the delay, as milter-greylist's. */
+START_TEST(xgreylist_wording)
+{
+	struct mxg_verdict v;
+	char buf[MXG_TEXT_MAX];
+	size_t n;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	memset(&v, 0, sizeof(v));
+	v.action = MXG_ACCEPT;
+	v.reason = MXG_R_PASSED;
+	v.delayed = 602;
+	n = mxg_xgreylist_verdict(
+	    &v, "mx.example.org", "192.0.2.1", 1795514400, buf, sizeof(buf));
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_str_eq(buf,
+	    "Delayed for 00:10:02 by mxgrey-" PACKAGE_VERSION
+	    " (mx.example.org [192.0.2.1]); Tue, 24 Nov 2026 10:00:00 +0000");
+	v.delayed = 111 * 3600 + 19 * 60 + 22; /* hours past two digits */
+	mxg_xgreylist_verdict(&v, NULL, NULL, 0, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "Delayed for 111:19:22 by mxgrey-"));
+	ck_assert_ptr_nonnull(strstr(buf, "(localhost [unknown])"));
+	v.reason = MXG_R_AUTOWHITE;
+	v.delayed = 0;
+	mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf,
+	    "IP, sender and recipient auto-whitelisted, not delayed by "
+	    "mxgrey-"));
+	v.reason = MXG_R_WHITELIST;
+	mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(
+	    strstr(buf, "Sender IP whitelisted, not delayed by mxgrey-"));
+	/* the rule's report replaces it all */
+	snprintf(v.report, sizeof(v.report), "%s", "custom words");
+	ck_assert_uint_eq(
+	    mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, sizeof(buf)), 12);
+	ck_assert_str_eq(buf, "custom words");
+	/* truncation keeps a terminated string */
+	ck_assert_uint_eq(mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, 7), 6);
+	ck_assert_str_eq(buf, "custom");
+	v.report[0] = '\0';
+	ck_assert_uint_eq(mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, 10), 9);
+	ck_assert_uint_eq(mxg_xgreylist_verdict(&v, "h", "::1", 0, buf, 0), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -509,6 +675,9 @@ suite(void)
 	tcase_add_test(tc, injected_clock);
 	tcase_add_test(tc, data_stage);
 	tcase_add_test(tc, engine_across_fork);
+	tcase_add_test(tc, accept_extras);
+	tcase_add_test(tc, addheader_checked_at_load);
+	tcase_add_test(tc, xgreylist_wording);
 	suite_add_tcase(s, tc);
 	return s;
 }
