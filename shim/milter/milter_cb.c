@@ -31,6 +31,7 @@ struct mxg_milter mxg_milter;
 #define ENGINE_FDS    64    /* DNS sockets polled while a decision waits */
 #define POLL_SLICE_MS 20    /* longest unlocked poll: others share them */
 #define RCPT_MAX      1000  /* recipients kept for dacl rules */
+#define ADDHDR_MAX    16    /* distinct addheader lines per message */
 
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static time_t last_check;
@@ -44,9 +45,14 @@ struct conn {
 	char *name; /* rDNS name, NULL if unknown */
 	char *helo;
 	char *from;
-	unsigned rcpts; /* recipients seen in this message */
-	int delayed;    /* a recipient passed after its delay */
-	int white;      /* a recipient was accepted without delay */
+	unsigned rcpts;      /* recipients seen in this message */
+	int delayed;         /* a recipient passed after its delay */
+	int white;           /* a recipient was accepted without delay */
+	long delay;          /* the longest delay of those that passed */
+	enum mxg_reason why; /* last accepted without delay: its reason */
+	char *report;        /* last deciding rule's `report`, expanded */
+	char **hdrs;         /* the rules' `addheader` lines, each once */
+	size_t nhdrs;
 	/* for dacl rules only: the message, bounded */
 	int collect; /* the rules have a DATA stage */
 	char **acc;  /* recipients accepted at RCPT */
@@ -79,6 +85,15 @@ message_reset(struct conn *c)
 	c->from = NULL;
 	c->rcpts = 0;
 	c->delayed = c->white = 0;
+	c->delay = 0;
+	c->why = MXG_R_WHITELIST;
+	free(c->report);
+	c->report = NULL;
+	for (i = 0; i < c->nhdrs; i++)
+		free(c->hdrs[i]);
+	free(c->hdrs);
+	c->hdrs = NULL;
+	c->nhdrs = 0;
 	for (i = 0; i < c->nacc; i++)
 		free(c->acc[i]);
 	free(c->acc);
@@ -307,6 +322,47 @@ keep_rcpt(struct conn *c, const char *rcpt)
 	return 0;
 }
 
+/*
+ * What an accepted verdict brings to the message's headers: the delay
+ * (the longest wins), the rule's report (the last one wins, as in
+ * milter-greylist) and its addheader line (each distinct line once).
+ * 0, or -1 when out of memory.
+ */
+static int
+note_accept(struct conn *c, const struct mxg_verdict *v)
+{
+	char **nh;
+	size_t i;
+
+	if (v->reason == MXG_R_PASSED) {
+		c->delayed = 1;
+		if (v->delayed > c->delay)
+			c->delay = v->delayed;
+	} else if (v->reason != MXG_R_FAILURE && v->reason != MXG_R_NONE) {
+		c->white = 1;
+		c->why = v->reason;
+	}
+	if (v->report[0] != '\0') {
+		free(c->report);
+		if ((c->report = strdup(v->report)) == NULL)
+			return -1;
+	}
+	if (v->header[0] == '\0')
+		return 0;
+	for (i = 0; i < c->nhdrs; i++)
+		if (strcmp(c->hdrs[i], v->header) == 0)
+			return 0;
+	if (c->nhdrs == ADDHDR_MAX)
+		return 0;
+	if ((nh = realloc(c->hdrs, (c->nhdrs + 1) * sizeof(*nh))) == NULL)
+		return -1;
+	c->hdrs = nh;
+	if ((nh[c->nhdrs] = strdup(v->header)) == NULL)
+		return -1;
+	c->nhdrs++;
+	return 0;
+}
+
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -350,11 +406,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 		    req.rcpt ? req.rcpt : "", mxg_strerror(rc));
 	switch (v.action) {
 	case MXG_ACCEPT:
-		if (v.reason == MXG_R_PASSED)
-			c->delayed = 1;
-		else if (v.reason != MXG_R_FAILURE)
-			c->white = 1;
-		if (c->collect && keep_rcpt(c, argv[0]) == -1)
+		if (note_accept(c, &v) == -1 ||
+		    (c->collect && keep_rcpt(c, argv[0]) == -1))
 			return SMFIS_TEMPFAIL;
 		return SMFIS_CONTINUE;
 	case MXG_REJECT:
@@ -433,9 +486,10 @@ data_stage(SMFICTX *ctx, struct conn *c)
 		    mxg_strerror(rc));
 	switch (v.action) {
 	case MXG_ACCEPT:
-		if (v.reason == MXG_R_PASSED)
-			c->delayed = 1;
-		return SMFIS_CONTINUE;
+		/* a dacl greylist passed, or a dacl rule with report or
+		   addheader: the message's headers say so too */
+		return note_accept(c, &v) == -1 ? SMFIS_TEMPFAIL
+		                                : SMFIS_CONTINUE;
 	case MXG_REJECT:
 		reply(ctx, &v, 5);
 		return SMFIS_REJECT;
@@ -447,12 +501,42 @@ data_stage(SMFICTX *ctx, struct conn *c)
 	}
 }
 
+/* The rules' addheader lines ("Name: value", checked by the engine). */
+static void
+add_rule_headers(SMFICTX *ctx, const struct conn *c)
+{
+	char name[MXG_TEXT_MAX];
+	const char *colon;
+	size_t i, n;
+
+	for (i = 0; i < c->nhdrs; i++) {
+		if ((colon = strchr(c->hdrs[i], ':')) == NULL)
+			continue;
+		n = (size_t)(colon - c->hdrs[i]);
+		memcpy(name, c->hdrs[i], n);
+		name[n] = '\0';
+		colon++;
+		if (*colon == ' ')
+			colon++;
+		if (smfi_addheader(ctx, name, (char *)(uintptr_t)colon) !=
+		    MI_SUCCESS)
+			mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
+			    "cannot add the %s header (addheader)", name);
+	}
+}
+
+/*
+ * End of message: the dacl stage, then the X-Greylist header as
+ * milter-greylist adds it (`report` says for which mail: delayed for
+ * the longest delay, or not delayed; a rule's `report` text replaces its
+ * wording) and the rules' addheader lines.
+ */
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	char value[MXG_TEXT_MAX];
-	enum mxg_reason why;
+	struct mxg_verdict v;
 	sfsistat st;
 
 	if (c == NULL)
@@ -461,19 +545,25 @@ cb_eom(SMFICTX *ctx)
 		message_reset(c);
 		return st;
 	}
+	v.action = MXG_ACCEPT;
+	v.delayed = c->delay;
+	v.report[0] = '\0';
+	if (c->report != NULL)
+		snprintf(v.report, sizeof(v.report), "%s", c->report);
 	if (c->delayed && (mxg_milter.report & MXG_REPORT_DELAYS))
-		why = MXG_R_PASSED;
+		v.reason = MXG_R_PASSED;
 	else if (!c->delayed && c->white &&
 	    (mxg_milter.report & MXG_REPORT_NODELAYS))
-		why = MXG_R_WHITELIST;
+		v.reason = c->why;
 	else
 		goto out;
-	mxg_xgreylist(why, mxg_milter.hostname, c->addr, time(NULL), value,
-	    sizeof(value));
+	mxg_xgreylist_verdict(
+	    &v, mxg_milter.hostname, c->addr, time(NULL), value, sizeof(value));
 	if (smfi_insheader(ctx, 0, "X-Greylist", value) != MI_SUCCESS)
 		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
 		    "cannot add the X-Greylist header");
 out:
+	add_rule_headers(ctx, c);
 	message_reset(c);
 	return SMFIS_CONTINUE;
 }

@@ -71,7 +71,7 @@ fi
 
 SP=$(free_port)
 pf_setup "$T" "$SP" || fail "postfix setup"
-echo '/^X-Greylist: Delayed by mxgrey-/ WARN mxgrey header seen' \
+echo '/^X-Greylist: Delayed for 00:00:[0-9][0-9] by mxgrey-/ WARN mxgrey header seen' \
     >"$T/milter_header_checks"
 pf_set "smtpd_milters = unix:$A/m/milter.sock"
 pf_set "milter_protocol = 6"
@@ -95,7 +95,7 @@ while :; do
 done
 [ $(( $(date +%s) - start )) -ge 3 ] || fail "passed before the 3s delay"
 i=0
-until grep -q "warning: header X-Greylist: Delayed by mxgrey-.*mxgrey header seen" "$T/maillog"; do
+until grep -q "warning: header X-Greylist: Delayed for 00:00:[0-9][0-9] by mxgrey-.*mxgrey header seen" "$T/maillog"; do
 	i=$((i + 1)); [ $i -lt 50 ] || fail "no X-Greylist header"; sleep 0.1
 done
 echo "ok: passed after the delay, X-Greylist header in the message"

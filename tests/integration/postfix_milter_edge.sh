@@ -3,7 +3,8 @@
 # miltertest (Debian package): mixed recipients in one message and the
 # X-Greylist header, abort and a second message, '%' in a reply text, a
 # dacl body rule at end of message, a client without an IP, IPv6, twenty
-# connections at once; over a unix and an inet socket. No MTA needed.
+# connections at once, a rule's addheader and report; over a unix and an
+# inet socket. No MTA needed.
 T=tests/tmp/postfix_milter_edge
 BIN=shim/milter/mxgrey-milter
 command -v miltertest >/dev/null ||
@@ -21,6 +22,7 @@ A=$(cd "$T" && pwd)
 cat >"$T/rules.conf" <<EOC
 greylist 600
 racl whitelist rcpt postmaster@example.net
+racl whitelist rcpt hdr@example.net addheader "X-Mxgrey-Test: rule %A to %r" report "mxgrey report, rule %A"
 racl blacklist from pct@example.org msg "100% refused"
 racl greylist default
 dacl blacklist body /CHEAPPILLS/ msg "no pills"

@@ -89,4 +89,20 @@ for i = 1, 20 do
 	check("parallel conn " .. i, mt.getreply(conns[i]), SMFIR_CONTINUE)
 end
 for i = 1, 20 do mt.disconnect(conns[i]) end
+
+-- 7. a rule with addheader and report: its header is added, its report
+-- replaces the X-Greylist wording
+conn = open("192.0.2.3")
+mt.mailfrom(conn, "<a@example.org>")
+mt.rcptto(conn, "<hdr@example.net>")
+check("addheader rcpt", mt.getreply(conn), SMFIR_CONTINUE)
+mt.header(conn, "Subject", "headers")
+mt.bodystring(conn, "text\r\n")
+mt.eom(conn)
+check("eom 7", mt.getreply(conn), SMFIR_CONTINUE)
+check("addheader added", mt.eom_check(conn, MT_HDRADD, "X-Mxgrey-Test",
+    "rule 3 to hdr@example.net"), true)
+check("report as X-Greylist", mt.getheader(conn, "X-Greylist", 0),
+    "mxgrey report, rule 3")
+mt.disconnect(conn)
 print("PASS")
