@@ -113,7 +113,7 @@ mxg_open(struct mxg_engine **ep, const char *rules_path, const char *store_path,
 		mxg_close(e);
 		return MXG_ENOMEM;
 	}
-	e->rules = mxg_rules_load(e->rules_path, &e->log, &err);
+	e->rules = mxg_rules_open(e->rules_path, &e->log, &err);
 	if (e->rules == NULL) {
 		if (err == MXG_ENOMEM) {
 			mxg_close(e);
@@ -140,7 +140,7 @@ mxg_reload(struct mxg_engine *e)
 
 	if (e == NULL)
 		return MXG_EINVAL;
-	rs = mxg_rules_load(e->rules_path, &e->log, &err);
+	rs = mxg_rules_open(e->rules_path, &e->log, &err);
 	if (rs == NULL) {
 		mxg_log(&e->log, MXG_LOG_ERR,
 		    "mxgrey: reload of %s failed (%s); %s", e->rules_path,

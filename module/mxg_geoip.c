@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mxgrey.h"
 #include "mxg_lookup.h"
@@ -56,6 +58,38 @@ mxg_geoip_free(struct mxg_geoip *g)
 		MMDB_close(&g->db);
 	free(g->path);
 	free(g);
+}
+
+/* mxg_geoip_probe: see mxg_lookup.h. */
+int
+mxg_geoip_probe(const char *path, char *why, size_t size)
+{
+	struct stat st;
+	MMDB_s db;
+	int fd, rc, e = 0;
+
+	/* open(2) first: libmaxminddb would only say "error opening" */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		e = errno;
+	else if (S_ISDIR(st.st_mode))
+		e = EISDIR;
+	if (fd != -1)
+		close(fd);
+	if (e != 0) {
+		snprintf(why, size, "cannot open %s: %s", path, strerror(e));
+		return -1;
+	}
+	errno = 0;
+	memset(&db, 0, sizeof(db));
+	if ((rc = MMDB_open(path, MMDB_MODE_MMAP, &db)) != MMDB_SUCCESS) {
+		snprintf(why, size, "cannot open %s: %s", path,
+		    rc == MMDB_IO_ERROR && errno != 0 ? strerror(errno)
+		                                      : MMDB_strerror(rc));
+		return -1;
+	}
+	MMDB_close(&db);
+	return 0;
 }
 
 static int

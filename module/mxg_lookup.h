@@ -196,6 +196,13 @@ struct mxg_geoip;
 /* mxg_geoip_new: for the database at path (opened on first use). */
 struct mxg_geoip *mxg_geoip_new(const char *path, const struct mxg_log *log);
 
+/*
+ * mxg_geoip_probe: open the database at path and close it again, to know
+ * at load time that it will open. Returns 0, or -1 with "cannot open
+ * path: reason" in why (size bytes). Reads the file's metadata only.
+ */
+int mxg_geoip_probe(const char *path, char *why, size_t size);
+
 /* mxg_geoip_free: close and release. Accepts NULL. */
 void mxg_geoip_free(struct mxg_geoip *g);
 

@@ -173,6 +173,16 @@ struct mxg_ruleset *mxg_rules_load(
     const char *path, const struct mxg_log *log, int *err);
 
 /*
+ * mxg_rules_open: mxg_rules_load, then open the files the rules name (the
+ * `geoipdb` database) so that a ruleset whose files will not open is
+ * never put to use: each failure is an error "path:line:col: cannot open
+ * file: reason" (*err MXG_ERULES). The engine loads and reloads with it;
+ * mxg_rules_load alone checks the file's text. May block on the disk.
+ */
+struct mxg_ruleset *mxg_rules_open(
+    const char *path, const struct mxg_log *log, int *err);
+
+/*
  * mxg_rules_parse: the same on a buffer in memory (len bytes, need not be
  * NUL-terminated); name is used in messages. The fuzz target's entry.
  */

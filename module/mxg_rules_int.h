@@ -251,6 +251,7 @@ struct mxg_ruleset {
 	size_t nresolvers;
 	regex_t s25r[MXG_S25R_N]; /* compiled when an s25r clause is used */
 	int s25r_ready;
+	unsigned geoip_line, geoip_col; /* of the geoipdb path, for messages */
 	/* owned allocations */
 	void **allocs;
 	size_t nallocs, capallocs;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mxgrey.h"
+#include "mxg_lookup.h"
 #include "mxg_rules_int.h"
 
 #define MAX_RULES_FILE (16 * 1024 * 1024)
@@ -102,6 +103,26 @@ fail:
 	close(fd);
 	free(buf);
 	return NULL;
+}
+
+/* mxg_rules_open: see mxg_rules.h. */
+struct mxg_ruleset *
+mxg_rules_open(const char *path, const struct mxg_log *log, int *err)
+{
+	struct mxg_ruleset *rs;
+	char why[512];
+
+	if ((rs = mxg_rules_load(path, log, err)) == NULL)
+		return NULL;
+	if (rs->cf.geoip_db != NULL &&
+	    mxg_geoip_probe(rs->cf.geoip_db, why, sizeof(why)) == -1) {
+		mxg_log(log, MXG_LOG_ERR, "%s:%u:%u: %s", path, rs->geoip_line,
+		    rs->geoip_col, why);
+		mxg_rules_free(rs);
+		*err = MXG_ERULES;
+		return NULL;
+	}
+	return rs;
 }
 
 /* mxg_rules_config: see mxg_rules.h. */

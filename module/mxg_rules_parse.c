@@ -1513,6 +1513,8 @@ statement(struct parser *p)
 		break;
 	case KW_GEOIPDB:
 	case KW_GEOIP2DB:
+		p->rs->geoip_line = p->tok.line;
+		p->rs->geoip_col = p->tok.col;
 		if ((cf->geoip_db = want_string(p, kw->name)) == NULL)
 			break;
 		n = strlen(cf->geoip_db);
