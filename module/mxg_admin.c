@@ -192,7 +192,7 @@ mxg_migrate(
 		return rc;
 	if (strcmp(to, e->store_spec) == 0)
 		return MXG_EINVAL; /* into itself */
-	if ((rc = mxg_store_open(&c.to, to, 0, &e->log)) != MXG_OK)
+	if ((rc = mxg_store_open(&c.to, to, 0, 0, &e->log)) != MXG_OK)
 		return rc;
 	c.now = mxg_engine_now(e, now);
 	rc = e->store->ops->iterate(e->store, copy_one, &c);

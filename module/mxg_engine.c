@@ -78,8 +78,10 @@ mxg_engine_store(struct mxg_engine *e)
 	e->store = NULL;
 	free(e->store_spec);
 	e->store_spec = copy;
-	rc = mxg_store_open(
-	    &e->store, spec, mxg_engine_config(e)->store_hashsize, &e->log);
+	rc = mxg_store_open(&e->store, spec,
+	    mxg_engine_config(e)->store_hashsize,
+	    (e->host.flags & MXG_HOST_SHORT_LIVED) ? MXG_STORE_NOMMAP : 0,
+	    &e->log);
 	if (rc != MXG_OK)
 		e->store = NULL;
 	e->gen_known = 0;

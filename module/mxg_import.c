@@ -162,7 +162,7 @@ mxg_import_dump(const char *dump_path, const char *rules_path,
 		goto fail;
 	}
 	rc = mxg_store_open(
-	    &st, spec, rs ? mxg_rules_config(rs)->store_hashsize : 0, &log);
+	    &st, spec, rs ? mxg_rules_config(rs)->store_hashsize : 0, 0, &log);
 	if (rc != MXG_OK)
 		goto fail;
 	while (fgets(line, sizeof(line), f) != NULL) {

@@ -8,7 +8,7 @@
 /* mxg_store_open: see mxg_store.h. */
 int
 mxg_store_open(struct mxg_store **sp, const char *spec, unsigned long hashsize,
-    const struct mxg_log *log)
+    unsigned flags, const struct mxg_log *log)
 {
 	if (spec == NULL || *spec == '\0') {
 		mxg_log(log, MXG_LOG_ERR, "mxgrey: empty store name");
@@ -16,7 +16,7 @@ mxg_store_open(struct mxg_store **sp, const char *spec, unsigned long hashsize,
 	}
 	if (strncmp(spec, "redis://", 8) == 0)
 		return mxg_store_redis_open(sp, spec, log);
-	return mxg_store_tdb_open(sp, spec, hashsize, log);
+	return mxg_store_tdb_open(sp, spec, hashsize, flags, log);
 }
 
 /* mxg_store_close: see mxg_store.h. */

@@ -67,18 +67,21 @@ struct mxg_store {
 	struct mxg_log log;
 };
 
+/* mxg_store_open flags */
+#define MXG_STORE_NOMMAP 0x1 /* tdb: pread/pwrite, never map the file */
+
 /*
  * mxg_store_open: open the store named by spec: "redis://..." (when built
  * with hiredis), else a tdb file path (created 0660 if
  * absent, its directory must exist). hashsize: tdb hash chains (0: the
- * default). Returns MXG_OK and *sp, or MXG_ESTORE/MXG_EPERM/MXG_ENOMEM
- * (logged).
+ * default). flags: MXG_STORE_* (ignored by stores they do not concern).
+ * Returns MXG_OK and *sp, or MXG_ESTORE/MXG_EPERM/MXG_ENOMEM (logged).
  */
 int mxg_store_open(struct mxg_store **sp, const char *spec,
-    unsigned long hashsize, const struct mxg_log *log);
+    unsigned long hashsize, unsigned flags, const struct mxg_log *log);
 
 int mxg_store_tdb_open(struct mxg_store **sp, const char *path,
-    unsigned long hashsize, const struct mxg_log *log);
+    unsigned long hashsize, unsigned flags, const struct mxg_log *log);
 int mxg_store_redis_open(
     struct mxg_store **sp, const char *url, const struct mxg_log *log);
 

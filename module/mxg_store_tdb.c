@@ -42,6 +42,7 @@ struct tdb_store {
 	struct tdb_context *tdb;
 	char *path;
 	unsigned long hashsize;
+	int tdb_flags; /* for tdb_open: TDB_NOSYNC | ... */
 	pid_t pid;
 	/*
 	 * A page the kernel zeroes in a child after fork (MADV_WIPEONFORK):
@@ -170,8 +171,8 @@ attach(struct tdb_store *s)
 	    (rc = create_file(s)) != MXG_OK)
 		return rc;
 	/* never O_CREAT here: tdb would overwrite an alien or torn file */
-	s->tdb = tdb_open(s->path, (int)s->hashsize,
-	    TDB_NOSYNC | TDB_INCOMPATIBLE_HASH, O_RDWR, 0660);
+	s->tdb =
+	    tdb_open(s->path, (int)s->hashsize, s->tdb_flags, O_RDWR, 0660);
 	if (s->tdb == NULL)
 		return fail_once(s, "cannot open");
 	s->pid = getpid();
@@ -762,11 +763,12 @@ static const struct mxg_store_ops tdb_ops = {
 /*
  * mxg_store_tdb_open: make a tdb store for path. The file is opened on
  * first use (so a host that forks after opening the engine never shares a
- * handle). Returns MXG_OK, or MXG_ENOMEM.
+ * handle); MXG_STORE_NOMMAP in flags opens it with TDB_NOMMAP. Returns
+ * MXG_OK, or MXG_ENOMEM.
  */
 int
 mxg_store_tdb_open(struct mxg_store **sp, const char *path,
-    unsigned long hashsize, const struct mxg_log *log)
+    unsigned long hashsize, unsigned flags, const struct mxg_log *log)
 {
 	struct tdb_store *s;
 
@@ -780,6 +782,9 @@ mxg_store_tdb_open(struct mxg_store **sp, const char *path,
 	if (log != NULL)
 		s->base.log = *log;
 	s->hashsize = hashsize ? hashsize : DEFAULT_HASHSIZE;
+	s->tdb_flags = TDB_NOSYNC | TDB_INCOMPATIBLE_HASH;
+	if (flags & MXG_STORE_NOMMAP)
+		s->tdb_flags |= TDB_NOMMAP;
 	fork_marker(s);
 	*sp = &s->base;
 	return MXG_OK;

@@ -71,7 +71,16 @@ struct mxg_host {
 	/* The time to decide with, when a request carries none. */
 	time_t (*clock)(void *ctx);
 	void *clock_ctx;
+	unsigned flags; /* MXG_HOST_*; since MXGREY_API_VERSION 2 */
 };
+
+/*
+ * The host's process makes a few decisions and exits, as Exim's
+ * per-connection children do: the tdb store then reads and writes the
+ * file with pread/pwrite instead of mapping it, which costs less to set
+ * up and tear down than it saves on a handful of lookups.
+ */
+#define MXG_HOST_SHORT_LIVED 0x1
 
 /* One MTA macro or attribute, for sm_macro and %M{name}. */
 struct mxg_macro {

@@ -11,23 +11,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxg_paths.h"
 #include "mxgrey.h"
 
 struct ctl {
 	const char *rules;
 	const char *store;
 	int verbose;
-	int test_mode; /* `test`: only the parser's located messages */
+	int test_mode;          /* `test`: only the rules file's messages */
+	unsigned long nerr;     /* test: errors reported */
+	unsigned long nwarn;    /* test: warnings reported */
+	unsigned long nerr_all; /* test: the parser's count past its limit */
 };
 
+/*
+ * The engine's log on stderr. For `test`, only the messages located in
+ * the rules file ("file:line:col: ..." or "file: ..."), counted: the
+ * engine's own line on what an MTA host does with a broken file
+ * (answering the failure action) is wrong for a check.
+ */
 static void
 log_stderr(void *ctx, int level, const char *msg)
 {
-	const struct ctl *c = ctx;
+	struct ctl *c = ctx;
+	unsigned long n;
+	size_t len;
+	int end;
 
+	if (c->test_mode) {
+		len = strlen(c->rules);
+		if (strncmp(msg, c->rules, len) != 0 || msg[len] != ':')
+			return;
+		end = 0;
+		(void)sscanf(
+		    msg + len, ": %lu errors (only the first%n", &n, &end);
+		if (end > 0) {
+			c->nerr_all = n;
+			return;
+		}
+		if (level <= MXG_LOG_ERR)
+			c->nerr++;
+		else if (level == MXG_LOG_WARNING)
+			c->nwarn++;
+	}
 	if (level > MXG_LOG_WARNING && !c->verbose)
-		return;
-	if (c->test_mode && strncmp(msg, "mxgrey: ", 8) == 0 && !c->verbose)
 		return;
 	fprintf(stderr, "%s\n", msg);
 }
@@ -40,22 +67,50 @@ print_line(void *ctx, const char *line)
 	fprintf(f, "%s\n", line);
 }
 
+/* Every command, one line each: `mxgreyctl --help` and usage errors. */
+static void
+print_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mxgreyctl [-v] [-f rules] [-s store] command [options]\n"
+	    "       mxgreyctl -h | --help | help\n"
+	    "commands:\n"
+	    "  test                      check the rules file: every error "
+	    "as file:line:col\n"
+	    "  check --ip IP --from ADDR --rcpt ADDR [--helo NAME]\n"
+	    "        [--hostname NAME] [--auth ID] [--tls] [--now EPOCH]\n"
+	    "                            decide one tuple as an MTA would "
+	    "(updates the store)\n"
+	    "  explain (options of check) the rule-by-rule trace, store "
+	    "untouched\n"
+	    "  dump [--now EPOCH]        print live records (milter-greylist "
+	    "dump format)\n"
+	    "  purge [--now EPOCH]       delete expired records\n"
+	    "  stats [--now EPOCH]       count pending, autowhite and expired "
+	    "records\n"
+	    "  fsck [--repair]           check the store for damage (and "
+	    "rebuild it)\n"
+	    "  migrate STORE [--now EPOCH]\n"
+	    "                            copy live records into STORE (tdb "
+	    "path or redis://)\n"
+	    "  import-dump FILE [--now EPOCH]\n"
+	    "                            load a milter-greylist dump into the "
+	    "store\n"
+	    "  reload                    make every engine on the store reload "
+	    "the rules\n"
+	    "  help                      this text\n"
+	    "options:\n"
+	    "  -f rules  rules file (default " MXG_DEFAULT_RULES ")\n"
+	    "  -s store  store (tdb path or redis:// URL) instead of the "
+	    "rules' store\n"
+	    "  -v        also print informational log lines\n");
+}
+
+/* A usage error: the usage on stderr, exit 2. */
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: mxgreyctl [-v] [-f rules] [-s store] command\n"
-	    "  test\n"
-	    "  check   --ip IP --from ADDR --rcpt ADDR [--helo NAME]\n"
-	    "          [--hostname NAME] [--auth ID] [--tls] [--now EPOCH]\n"
-	    "  explain (same options as check)\n"
-	    "  dump [--now EPOCH]\n"
-	    "  purge [--now EPOCH]\n"
-	    "  stats [--now EPOCH]\n"
-	    "  fsck [--repair]\n"
-	    "  migrate STORE [--now EPOCH]   copy live records into STORE\n"
-	    "  import-dump FILE [--now EPOCH] load a milter-greylist dump\n"
-	    "  reload\n");
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -177,15 +232,32 @@ static int
 cmd_test(struct ctl *c)
 {
 	struct mxg_engine *e = NULL;
-	int rc;
+	unsigned long n;
+	int rc, opened;
 
+	if (c->rules == NULL)
+		c->rules = MXG_DEFAULT_RULES;
 	c->test_mode = 1;
 	rc = open_engine(c, &e);
+	opened = e != NULL;
 	mxg_close(e);
 	if (rc == MXG_OK) {
-		printf("%s: ok\n", c->rules ? c->rules : "default rules");
+		if (c->nwarn > 0)
+			printf("%s: ok, %lu warning%s\n", c->rules, c->nwarn,
+			    c->nwarn == 1 ? "" : "s");
+		else
+			printf("%s: ok\n", c->rules);
 		return 0;
 	}
+	if (!opened)
+		return 2; /* open_engine said why */
+	n = c->nerr_all > c->nerr ? c->nerr_all : c->nerr;
+	if (n > 0)
+		fprintf(stderr, "%s: %lu error%s, not loaded\n", c->rules, n,
+		    n == 1 ? "" : "s");
+	else
+		fprintf(
+		    stderr, "%s: %s, not loaded\n", c->rules, mxg_strerror(rc));
 	return rc == MXG_ERULES || rc == MXG_EIO ? 1 : 2;
 }
 
@@ -346,12 +418,20 @@ cmd_migrate(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static const struct option main_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ctl c = { 0 };
 	const char *cmd;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+f:s:v")) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "+f:hs:v", main_opts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'f':
 			c.rules = optarg;
 			break;
@@ -375,6 +455,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[0];
+	if (strcmp(cmd, "help") == 0 && argc == 1) {
+		print_usage(stdout);
+		return 0;
+	}
 	if (strcmp(cmd, "test") == 0 && argc == 1)
 		return cmd_test(&c);
 	if (strcmp(cmd, "check") == 0)

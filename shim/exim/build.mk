@@ -30,9 +30,13 @@ INSTALL_EXTRA	+= ; $(INSTALL) -d $(DESTDIR)$(libdir)/mxgrey && \
 		  $(INSTALL) -m 644 $(EXIM_SO) $(DESTDIR)$(libdir)/mxgrey/
 endif
 
+# -z now: preloaded in Exim's daemon (mxgrey_preload), the object is bound
+# there once; each per-connection child inherits the resolved GOT instead
+# of resolving symbols lazily through Exim's long list of libraries.
 $(EXIM_SO): $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(LIBMXGREY_A) \
     $(srcdir)/shim/exim/mxgrey_exim.map
-	$(CC) -shared -Wl,--version-script=$(srcdir)/shim/exim/mxgrey_exim.map \
+	$(CC) -shared -Wl,-z,now \
+	    -Wl,--version-script=$(srcdir)/shim/exim/mxgrey_exim.map \
 	    -Wl,--exclude-libs,ALL -Wl,-z,relro -o $@ \
 	    $(EXIM_CORE_OBJS) $(EXIM_GLUE_OBJS) $(ENGINE_LIBS) $(ALL_LDFLAGS)
 

@@ -34,9 +34,11 @@ exim_log(void *ctx, int level, const char *msg)
 	    "%s", msg);
 }
 
+/* Exim forks a child per connection, which decides a few RCPTs and exits */
 static const struct mxg_host host = {
 	.api_version = MXGREY_API_VERSION,
 	.log = exim_log,
+	.flags = MXG_HOST_SHORT_LIVED,
 };
 
 const struct mxg_host *

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <libmilter/mfapi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,65 @@
 #define DEFAULT_RULES  MXG_SYSCONFDIR "/mxgrey/mxgrey.conf"
 #define DEFAULT_SOCKET MXG_LOCALSTATEDIR "/run/mxgrey/milter.sock"
 
+/* The options, one line each: -h/--help and usage errors. */
+static void
+print_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mxgrey-milter [-cDhqrVv] [-d dumpfile] [-f rules] "
+	    "[-n name] [-P pidfile]\n\t[-p socket] [-s store] [-u user]\n"
+	    "  -c           check the rules file and exit\n"
+	    "  -D           stay in the foreground, log to stderr\n"
+	    "  -d dumpfile  milter-greylist's dump file: ignored\n"
+	    "  -f rules     rules file (default " DEFAULT_RULES ")\n"
+	    "  -h, --help   print this help and exit\n"
+	    "  -n name      host name in the X-Greylist header\n"
+	    "  -P pidfile   write the process id there\n"
+	    "  -p socket    milter socket (default " DEFAULT_SOCKET ")\n"
+	    "  -q           quieter: no informational log lines\n"
+	    "  -r, -V       print the version and exit\n"
+	    "  -s store     store, instead of the rules file's\n"
+	    "  -u user      after binding, run as user[:group]\n"
+	    "  -v           also log debugging messages\n");
+}
+
+/* A usage error: the usage on stderr, exit 2. */
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: mxgrey-milter [-cDqrVv] [-d dumpfile] [-f rules] [-n name] "
-	    "[-P pidfile]\n\t[-p socket] [-s store] [-u user]\n");
+	print_usage(stderr);
 	exit(2);
+}
+
+/* -c: the rules file's own messages, counted, as `mxgreyctl test`. */
+struct check {
+	const char *rules;
+	unsigned long nerr, nerr_all;
+};
+
+/*
+ * The engine's log for -c: only the lines located in the rules file; the
+ * engine's line on answering the failure action is for a running milter.
+ */
+static void
+check_log(void *ctx, int level, const char *msg)
+{
+	struct check *c = ctx;
+	size_t len = strlen(c->rules);
+	unsigned long n;
+	int end = 0;
+
+	if (strncmp(msg, c->rules, len) != 0 || msg[len] != ':' ||
+	    level > MXG_LOG_WARNING)
+		return;
+	(void)sscanf(msg + len, ": %lu errors (only the first%n", &n, &end);
+	if (end > 0) {
+		c->nerr_all = n;
+		return;
+	}
+	if (level <= MXG_LOG_ERR)
+		c->nerr++;
+	fprintf(stderr, "%s\n", msg);
 }
 
 /* The longest unix socket path bind(2) takes (sun_path less its NUL). */
@@ -56,12 +109,20 @@ main(int argc, char *argv[])
 	const struct mxg_config *cf = NULL;
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
+	struct check chk = { NULL, 0, 0 };
 	char host_name[256], *conn = NULL;
+	unsigned long n;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int ch, foreground = 0, check = 0, rc, status = 1, mode = -1;
 
-	while ((ch = getopt(argc, argv, "cDd:f:n:P:p:qrs:u:Vv")) != -1) {
+	static const struct option long_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "cDd:f:hn:P:p:qrs:u:Vv", long_opts,
+	            NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			check = 1;
@@ -75,6 +136,9 @@ main(int argc, char *argv[])
 		case 'f':
 			rules = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'q':
 			lg.max_level = MXG_LOG_NOTICE;
 			break;
@@ -121,11 +185,23 @@ main(int argc, char *argv[])
 	host.api_version = MXGREY_API_VERSION;
 	host.log = mxg_daemon_log;
 	host.log_ctx = &lg;
+	if (check) {
+		chk.rules = rules;
+		host.log = check_log;
+		host.log_ctx = &chk;
+	}
 	rc = mxg_open(&mxg_milter.engine, rules, store, &host);
 	if (check) {
 		status = rc == MXG_OK ? 0 : 1;
+		n = chk.nerr_all > chk.nerr ? chk.nerr_all : chk.nerr;
 		if (rc == MXG_OK)
 			printf("%s: ok\n", rules);
+		else if (n > 0)
+			fprintf(stderr, "%s: %lu error%s, not loaded\n", rules,
+			    n, n == 1 ? "" : "s");
+		else
+			fprintf(stderr, "%s: %s, not loaded\n", rules,
+			    mxg_strerror(rc));
 		goto fail;
 	}
 	if (mxg_milter.engine == NULL) {
@@ -154,6 +230,8 @@ main(int argc, char *argv[])
 		mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s: no such user", user);
 		goto fail;
 	}
+	if (mxg_daemon_pidfile_check(&lg, pidfile) == -1)
+		goto fail;
 	mxg_milter.rules_path = rules;
 	mxg_milter.hostname = name != NULL ? name : host_name;
 	mxg_milter.log = &lg;
@@ -190,8 +268,7 @@ main(int argc, char *argv[])
 	    PACKAGE_VERSION, sock);
 	status = smfi_main() == MI_SUCCESS ? 0 : 1;
 	mxg_daemon_logf(&lg, MXG_LOG_NOTICE, "stopping");
-	if (pidfile != NULL)
-		(void)unlink(pidfile);
+	mxg_daemon_pidfile_remove(&lg, pidfile);
 fail:
 	free(conn);
 	mxg_close(mxg_milter.engine);

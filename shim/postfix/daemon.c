@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,23 +79,120 @@ mxg_daemon_detach(void)
 	return chdir("/");
 }
 
+/* The first line of path, NUL-terminated, into buf; 0 or -1. */
+static int
+first_line(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The pid a pid file names, or 0 (none, unreadable, not a pid). */
+static pid_t
+pidfile_pid(const char *path)
+{
+	char buf[32], *end;
+	long v;
+
+	if (first_line(path, buf, sizeof(buf)) == -1)
+		return 0;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || *end != '\0' || v <= 0 || v > INT_MAX)
+		return 0;
+	return (pid_t)v;
+}
+
+/*
+ * Is pid another live process of our program? A pid reused since by
+ * another program is not (Linux: /proc/PID/comm; elsewhere kill(2) only).
+ */
+static int
+running(pid_t pid)
+{
+	char path[64], comm[64], self[64];
+
+	if (pid == getpid() || (kill(pid, 0) == -1 && errno != EPERM))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if (first_line(path, comm, sizeof(comm)) == 0 &&
+	    first_line("/proc/self/comm", self, sizeof(self)) == 0 &&
+	    strcmp(comm, self) != 0)
+		return 0;
+	return 1;
+}
+
+/* mxg_daemon_pidfile_check: see daemon.h. */
+int
+mxg_daemon_pidfile_check(struct mxg_daemon_log *l, const char *path)
+{
+	pid_t pid;
+
+	if (path == NULL || (pid = pidfile_pid(path)) == 0)
+		return 0;
+	if (running(pid)) {
+		mxg_daemon_logf(l, MXG_LOG_ERR,
+		    "%s: %s already running as pid %ld", path, l->ident,
+		    (long)pid);
+		return -1;
+	}
+	mxg_daemon_logf(l, MXG_LOG_NOTICE,
+	    "%s: stale pid file (pid %ld is not running), replaced", path,
+	    (long)pid);
+	return 0;
+}
+
+/* mxg_daemon_pidfile_remove: see daemon.h. */
+void
+mxg_daemon_pidfile_remove(struct mxg_daemon_log *l, const char *path)
+{
+	if (path == NULL || pidfile_pid(path) != getpid())
+		return;
+	if (unlink(path) == -1 && errno != ENOENT)
+		mxg_daemon_logf(l, MXG_LOG_INFO,
+		    "%s: not removed (%s): the next start replaces it", path,
+		    strerror(errno));
+}
+
 int
 mxg_daemon_pidfile(const char *path)
 {
+	struct stat st;
 	FILE *f;
-	int fd, rc;
+	int fd, rc, e;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* never through a link: the directory may be the -u user's */
+	fd = open(path,
+	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return -1;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		errno = EEXIST; /* not a file of its own: leave it alone */
+		goto fail;
 	}
+	if (ftruncate(fd, 0) == -1 || (f = fdopen(fd, "w")) == NULL)
+		goto fail;
 	rc = fprintf(f, "%ld\n", (long)getpid()) < 0 ? -1 : 0;
 	if (fclose(f) != 0)
 		rc = -1;
 	return rc;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 int

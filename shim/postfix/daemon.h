@@ -35,10 +35,26 @@ void mxg_daemon_logf(struct mxg_daemon_log *l, int level, const char *fmt, ...)
 int mxg_daemon_detach(void);
 
 /*
- * mxg_daemon_pidfile: write our pid to path (mode 0644). Returns 0 or -1
- * with errno set.
+ * mxg_daemon_pidfile: write our pid to path (mode 0644), replacing what
+ * was there; refuses a path that is not a regular file of its own (a
+ * symbolic or hard link). Returns 0 or -1 with errno set.
  */
 int mxg_daemon_pidfile(const char *path);
+
+/*
+ * mxg_daemon_pidfile_check: before binding, as postgrey does: when path
+ * names a live process of this program, log it and return -1 (do not
+ * start); a pid file naming a process that is not running is stale: log
+ * a notice and return 0 (mxg_daemon_pidfile replaces it). path NULL: 0.
+ */
+int mxg_daemon_pidfile_check(struct mxg_daemon_log *l, const char *path);
+
+/*
+ * mxg_daemon_pidfile_remove: at exit, unlink path if it still names us.
+ * After dropping root this fails unless the user may write the pid
+ * file's directory: logged (info), and the next start replaces the file.
+ */
+void mxg_daemon_pidfile_remove(struct mxg_daemon_log *l, const char *path);
 
 /*
  * mxg_daemon_lookup: uid and gid of "user" or "user:group" (the group

@@ -29,18 +29,50 @@ static const struct option postgrey_opts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "pidfile", required_argument, NULL, 'P' },
 	{ "socketmode", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The options, one line each: -h/--help and usage errors. */
 static void
-usage(void)
+print_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: mxgrey-policyd [-DTVv] [-a defer|code] [-c maxconn] "
+	fprintf(f,
+	    "usage: mxgrey-policyd [-DhTVv] [-a defer|code] [-c maxconn] "
 	    "[-f rules]\n"
 	    "\t[-H none|delayed|all] [-l inet:host:port|unix:path] "
 	    "[-m mode] [-n name]\n"
-	    "\t[-P pidfile] [-s store] [-t idle] [-u user]\n");
+	    "\t[-P pidfile] [-s store] [-t idle] [-u user]\n"
+	    "  -a defer|code  answer greylisting with DEFER_IF_PERMIT "
+	    "(default) or the SMTP code\n"
+	    "  -c maxconn     connections served at once (default 1024)\n"
+	    "  -D             stay in the foreground, log to stderr\n"
+	    "  -f rules       rules file (default " DEFAULT_RULES ")\n"
+	    "  -H none|delayed|all  when to prepend X-Greylist "
+	    "(default delayed)\n"
+	    "  -h, --help     print this help and exit\n"
+	    "  -l address     listen on inet:host:port, inet:port, "
+	    "unix:path (default " DEFAULT_LISTEN ")\n"
+	    "  -m mode        octal mode of unix sockets (default 0660)\n"
+	    "  -n name        host name in the X-Greylist header\n"
+	    "  -P pidfile     write the process id there\n"
+	    "  -s store       store, instead of the rules file's\n"
+	    "  -T             test mode: requests on stdin, answers on "
+	    "stdout\n"
+	    "  -t idle        close connections idle that many seconds "
+	    "(default 3600)\n"
+	    "  -u user        after binding, run as user[:group]\n"
+	    "  -V             print the version and exit\n"
+	    "  -v             also log debugging messages\n"
+	    "postgrey's --inet, --unix, --user, --pidfile and --socketmode "
+	    "work too.\n");
+}
+
+/* A usage error: the usage on stderr, exit 2. */
+static void
+usage(void)
+{
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -80,7 +112,7 @@ main(int argc, char *argv[])
 	srv.max_conns = 1024;
 	srv.idle = 3600;
 	srv.log = &lg;
-	while ((ch = getopt_long(argc, argv, "a:c:DH:f:l:m:n:P:s:Tt:u:Vv",
+	while ((ch = getopt_long(argc, argv, "a:c:DH:hf:l:m:n:P:s:Tt:u:Vv",
 	            postgrey_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -110,6 +142,9 @@ main(int argc, char *argv[])
 		case 'f':
 			rules = optarg;
 			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
 		case 'l':
 			if (nlisten == MXG_POLICY_LISTEN_MAX)
 				usage();
@@ -198,6 +233,8 @@ main(int argc, char *argv[])
 		    : 1;
 		goto fail;
 	}
+	if (mxg_daemon_pidfile_check(&lg, pidfile) == -1)
+		goto fail;
 	for (i = 0; i < nlisten; i++) {
 		srv.lfd[i] =
 		    mxg_listen(listen[i], mode, uid, gid, err, sizeof(err));
@@ -218,8 +255,7 @@ main(int argc, char *argv[])
 fail:
 	for (i = 0; i < srv.nlisten; i++)
 		close(srv.lfd[i]);
-	if (pidfile != NULL && status == 0)
-		(void)unlink(pidfile);
+	mxg_daemon_pidfile_remove(&lg, pidfile);
 	mxg_close(srv.engine);
 	mxg_rules_free(rs);
 	return status;

@@ -78,7 +78,7 @@ child(const char *spec, long tuples, long n, int me, int procs, long rate,
 	unsigned seed = (unsigned)(me * 7919 + 17);
 	char ip[32], from[64], to[64];
 
-	if (mxg_store_open(&s, spec, 0, &log) != MXG_OK)
+	if (mxg_store_open(&s, spec, 0, 0, &log) != MXG_OK)
 		die("cannot open the store");
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	if (rate > 0) { /* spread the processes over one period */
@@ -130,7 +130,7 @@ warm(const char *spec)
 	struct mxg_grey_result r;
 	struct mxg_ip a;
 
-	if (mxg_store_open(&s, spec, 0, &log) != MXG_OK ||
+	if (mxg_store_open(&s, spec, 0, 0, &log) != MXG_OK ||
 	    mxg_ip_parse("192.0.2.1", &a) != 0 ||
 	    mxg_tuple_make(
 	        &t, &a, 32, 64, "warm@example.org", "warm@example.net") != 0 ||

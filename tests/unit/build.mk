@@ -15,4 +15,6 @@ tests/unit/%.t: tests/unit/%.c tests/unit/mxg_test.h $(LIBMXGREY_A)
 # The exported symbols of libmxgrey.so are exactly the public API.
 CHECK_SCRIPTS	+= tests/unit/exports.sh
 CHECK_SCRIPTS	+= tests/unit/cli.sh
+# mxgrey-policyd and mxgrey-milter: --help, the pid file (no MTA needed).
+CHECK_SCRIPTS	+= tests/unit/daemons.sh
 CHECK_SCRIPTS	+= tests/unit/install.sh

@@ -29,9 +29,77 @@ expect "test broken exit" "$rc" "1"
 expect "test broken stdout" "$out" ""
 n=$(grep -c "^$D/bad.conf:[0-9]*:[0-9]*: " $D/err)
 expect "every error located (file:line:col)" "$n" "2"
-expect "nothing else on stderr" "$(wc -l < $D/err | tr -d ' ')" "2"
-$CTL -f $D/missing.conf test >/dev/null 2>&1
+expect "then a summary" "$(tail -n 1 $D/err)" "$D/bad.conf: 2 errors, not loaded"
+expect "nothing else on stderr" "$(wc -l < $D/err | tr -d ' ')" "3"
+# what an MTA host does with a broken file is not for a check, even -v
+$CTL -v -f $D/bad.conf test >/dev/null 2>$D/err
+expect "-v: no failure-action line" "$(grep -c 'failure action' $D/err)" "0"
+expect "-v: errors and summary" "$(wc -l < $D/err | tr -d ' ')" "3"
+$CTL -f $D/missing.conf test >/dev/null 2>$D/err
 expect "missing rules file" "$?" "1"
+expect "missing rules file summary" "$(tail -n 1 $D/err)" \
+    "$D/missing.conf: 1 error, not loaded"
+
+# a GeoIP database that does not open is an error at its line:col
+printf 'greylist 30m\ngeoipdb  "%s"\n' "$D/none.mmdb" > $D/geo.conf
+out=$($CTL -f $D/geo.conf test 2>$D/err)
+expect "geoipdb missing exit" "$? $out" "1 "
+expect "geoipdb missing located" "$(head -n 1 $D/err)" \
+    "$D/geo.conf:2:10: cannot open $D/none.mmdb: No such file or directory"
+expect "geoipdb missing summary" "$(tail -n 1 $D/err)" \
+    "$D/geo.conf: 1 error, not loaded"
+printf 'not a database' > $D/junk.mmdb
+printf 'geoipdb "%s"\n' "$D/junk.mmdb" > $D/geo.conf
+$CTL -f $D/geo.conf test >/dev/null 2>$D/err
+expect "geoipdb not a MaxMind DB exit" "$?" "1"
+grep -q "^$D/geo.conf:1:9: cannot open $D/junk.mmdb: " $D/err
+expect "geoipdb not a MaxMind DB located" "$?" "0"
+# a real one opens (written with Debian's libmaxmind-db-writer-perl)
+if perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null; then
+	perl -MMaxMind::DB::Writer::Tree -e '
+	my $t = MaxMind::DB::Writer::Tree->new(ip_version => 6,
+	    record_size => 24, database_type => "mxgrey-test",
+	    languages => ["en"], description => { en => "mxgrey test" },
+	    remove_reserved_networks => 0,
+	    map_key_type_callback => sub { "utf8_string" });
+	$t->insert_network("192.0.2.0/24", { country_code => "FR" });
+	open(my $fh, ">:raw", $ARGV[0]) or die "$ARGV[0]: $!";
+	$t->write_tree($fh); close($fh) or die;' $D/ok.mmdb
+	printf 'geoipdb "%s"\nracl blacklist geoip "FR"\nracl whitelist default\n' \
+	    "$D/ok.mmdb" > $D/geook.conf
+	out=$($CTL -f $D/geook.conf test 2>&1)
+	expect "geoipdb that opens" "$out $?" "$D/geook.conf: ok 0"
+	out=$($CTL -f $D/geook.conf -s $D/geo.tdb check --ip 192.0.2.1 \
+	    --from a@b --rcpt c@d --now 1700000000)
+	expect "and is used" "${out%% *}" "reject"
+else
+	echo "ok: # skip a real .mmdb: no MaxMind::DB::Writer"
+fi
+# the engine refuses it too, and tells a host what it does meanwhile
+$CTL -f $D/geo.conf -s $D/geo.tdb check --ip 192.0.2.1 --from a@b \
+    --rcpt c@d --now 1700000000 >/dev/null 2>$D/err
+expect "geoipdb broken: check refused" "$?" "2"
+grep -q "^$D/geo.conf:1:9: cannot open" $D/err
+expect "geoipdb broken: engine says where" "$?" "0"
+grep -q "answering every request with the failure action" $D/err
+expect "host log line unchanged outside test" "$?" "0"
+
+# usage: every command, on stdout for help, on stderr for a bad command
+for h in --help -h help; do
+	out=$($CTL $h 2>/dev/null); rc=$?
+	expect "$h exit" "$rc" "0"
+	for cmd in test check explain dump purge stats fsck migrate \
+	    import-dump reload; do
+		echo "$out" | grep -q "^  $cmd " ||
+		    expect "$h lists $cmd" "missing" "listed"
+	done
+done
+out=$($CTL frobnicate 2>$D/err); rc=$?
+expect "unknown command: exit 2, nothing on stdout" "$rc $out" "2 "
+grep -q "^  reload " $D/err
+expect "unknown command: usage on stderr" "$?" "0"
+$CTL >/dev/null 2>&1
+expect "no command" "$?" "2"
 
 C="$CTL -f $D/r.conf -s $D/s.tdb"
 T=1700000000

@@ -36,7 +36,7 @@ fresh_store(const char *name)
 	snprintf(
 	    path, sizeof(path), "%s/%s.tdb", mxg_test_dir("store_tdb"), name);
 	unlink(path);
-	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 1021, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 1021, 0, &LOG), MXG_OK);
 	return s;
 }
 
@@ -232,7 +232,8 @@ START_TEST(unusable_paths)
 	/* missing directory: a clear error, logged once, no crash */
 	errors_logged = 0;
 	ck_assert_int_eq(
-	    mxg_store_tdb_open(&s, "/nonexistent/dir/x.tdb", 0, &LOG), MXG_OK);
+	    mxg_store_tdb_open(&s, "/nonexistent/dir/x.tdb", 0, 0, &LOG),
+	    MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_ESTORE);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 11, &r), MXG_ESTORE);
 	ck_assert_int_ge(errors_logged, 1);
@@ -242,12 +243,12 @@ START_TEST(unusable_paths)
 	mkdir(dir, 0777);
 	chmod(dir, 0777);
 	snprintf(path, sizeof(path), "%s/x.tdb", dir);
-	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_EPERM);
 	mxg_store_close(s);
 	/* world-writable store file: refused */
 	chmod(dir, 0750);
-	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_OK);
 	mxg_store_close(s);
 	{
@@ -257,7 +258,7 @@ START_TEST(unusable_paths)
 		ck_assert_int_eq(st.st_mode & 0777, 0660);
 	}
 	chmod(path, 0666);
-	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_EPERM);
 	mxg_store_close(s);
 	/* a file that is not a tdb */
@@ -269,7 +270,7 @@ START_TEST(unusable_paths)
 		fputs("this is not a tdb file at all, just text\n", f);
 		fclose(f);
 	}
-	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(s->ops->decide(s, &t, &P, 10, &r), MXG_ESTORE);
 	mxg_store_close(s);
 }
@@ -322,10 +323,70 @@ START_TEST(deleted_file_reopened)
 	ck_assert_int_eq(access(path, F_OK), 0);
 	/* and another process (here: handle) sees that record */
 	mxg_store_close(s);
-	ck_assert_int_eq(mxg_store_tdb_open(&other, path, 1021, &LOG), MXG_OK);
+	ck_assert_int_eq(
+	    mxg_store_tdb_open(&other, path, 1021, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(other->ops->iterate(other, add_hits, &sum), MXG_OK);
 	ck_assert_uint_eq(sum.records, 1);
 	mxg_store_close(other);
+}
+END_TEST
+
+/* Is the file at path mapped into this process? */
+static int
+file_mapped(const char *file)
+{
+	char line[2048];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, file) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A handle on path; MXG_STORE_NOMMAP or mapped (one per process: tdb) */
+static struct mxg_store *
+store_on_path(unsigned flags)
+{
+	struct mxg_store *s = NULL;
+
+	ck_assert_int_eq(
+	    mxg_store_tdb_open(&s, path, 1021, flags, &LOG), MXG_OK);
+	return s;
+}
+
+/*
+ * MXG_STORE_NOMMAP (a short-lived host): the same decisions as a mapped
+ * handle, on the same file, and the file never mapped.
+ */
+START_TEST(nommap_same_decisions)
+{
+	struct mxg_store *s = fresh_store("nommap");
+	struct mxg_tuple t, u;
+
+	mxg_store_close(s);
+	tuple(&t, "192.0.2.1", "a@example.org", "b@example.net");
+	tuple(&u, "192.0.2.2", "a@example.org", "b@example.net");
+	s = store_on_path(MXG_STORE_NOMMAP);
+	ck_assert_int_eq(decide(s, &t, &P, 1000, NULL), MXG_R_NEW);
+	ck_assert_int_eq(file_mapped(path), 0);
+	mxg_store_close(s);
+	s = store_on_path(0);
+	ck_assert_int_eq(decide(s, &t, &P, 1100, NULL), MXG_R_EARLY);
+	ck_assert_int_eq(file_mapped(path), 1);
+	ck_assert_int_eq(decide(s, &u, &P, 1100, NULL), MXG_R_NEW);
+	mxg_store_close(s);
+	s = store_on_path(MXG_STORE_NOMMAP);
+	ck_assert_int_eq(decide(s, &t, &P, 2800, NULL), MXG_R_PASSED);
+	ck_assert_int_eq(decide(s, &u, &P, 2900, NULL), MXG_R_PASSED);
+	ck_assert_int_eq(decide(s, &t, &P, 3000, NULL), MXG_R_AUTOWHITE);
+	ck_assert_int_eq(file_mapped(path), 0);
+	mxg_store_close(s);
+	s = store_on_path(0);
+	ck_assert_int_eq(decide(s, &u, &P, 3000, NULL), MXG_R_AUTOWHITE);
+	mxg_store_close(s);
 }
 END_TEST
 
@@ -343,6 +404,7 @@ suite(void)
 	tcase_add_test(tc, unusable_paths);
 	tcase_add_test(tc, deleted_file_reopened);
 	tcase_add_test(tc, expired_record_deleted_once);
+	tcase_add_test(tc, nommap_same_decisions);
 	suite_add_tcase(s, tc);
 	return s;
 }
