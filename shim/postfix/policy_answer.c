@@ -82,9 +82,28 @@ header(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
 {
 	char act[MXG_TEXT_MAX];
 
-	mxg_xgreylist(
-	    v->reason, o->hostname, req->client_addr, now, act, sizeof(act));
+	mxg_xgreylist_verdict(
+	    v, o->hostname, req->client_addr, now, act, sizeof(act));
 	return mxg_policy_answer_text("PREPEND X-Greylist:", act, buf, size);
+}
+
+/*
+ * An accept: Postfix takes one action per answer, so a rule's addheader
+ * line (PREPEND) goes before the X-Greylist header, which then is not
+ * added; X-Greylist when both -H and the rules' `report` ask for it.
+ */
+static size_t
+accept_answer(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
+    const struct mxg_request *req, time_t now, char *buf, size_t size)
+{
+	if (v->header[0] != '\0')
+		return mxg_policy_answer_text("PREPEND", v->header, buf, size);
+	if (v->xgreylist &&
+	    (o->header == MXG_POLICY_HDR_ALL ||
+	        (o->header == MXG_POLICY_HDR_DELAYED &&
+	            v->reason == MXG_R_PASSED)))
+		return header(o, v, req, now, buf, size);
+	return mxg_policy_answer_text("DUNNO", NULL, buf, size);
 }
 
 size_t
@@ -93,11 +112,7 @@ mxg_policy_answer(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
 {
 	switch (v->action) {
 	case MXG_ACCEPT:
-		if (o->header == MXG_POLICY_HDR_ALL ||
-		    (o->header == MXG_POLICY_HDR_DELAYED &&
-		        v->reason == MXG_R_PASSED))
-			return header(o, v, req, now, buf, size);
-		return mxg_policy_answer_text("DUNNO", NULL, buf, size);
+		return accept_answer(o, v, req, now, buf, size);
 	case MXG_REJECT:
 		return code_answer(v, 5, "Access denied", buf, size);
 	case MXG_GREYLIST:

@@ -2,8 +2,10 @@
 # postfix_policy.sh: the real Postfix 3.7 (Debian .deb, unpacked) asks
 # mxgrey-policyd through check_policy_service; swaks plays the client.
 # First RCPT 451, early retry 451, after the 3s delay 250, then autowhite
-# 250, a new recipient 451 again, a blacklisted sender 550; SIGHUP loads
-# new rules, a broken rules file on SIGHUP keeps the old ones.
+# 250 with "X-Greylist: Delayed for 00:00:0N", then autowhite 250, a new
+# recipient 451 again, a blacklisted sender 550, a rule's addheader line
+# in the message; SIGHUP loads new rules, a broken rules file on SIGHUP
+# keeps the old ones.
 . tests/lib/ports.sh
 . tests/integration/postfix_env.sh
 T=tests/tmp/postfix_policy
@@ -32,6 +34,7 @@ cat >"$T/rules.conf" <<'EOC'
 greylist 3
 autowhite 3600
 racl blacklist from spam@example.org msg "Go away, 100% sure"
+racl whitelist rcpt hdr@example.net addheader "X-Mxgrey-Rule: to %r"
 racl greylist default
 EOC
 PP=$(free_port)
@@ -43,8 +46,10 @@ wait_port "$PP" 10 || fail "mxgrey-policyd did not listen"
 SP=$(free_port)
 while [ "$SP" = "$PP" ]; do SP=$(free_port); done
 pf_setup "$T" "$SP" || fail "postfix setup"
-echo '/^X-Greylist: Delayed by mxgrey-/ REJECT mxgrey header seen' \
-    >"$T/header_checks"
+cat >"$T/header_checks" <<'EOC'
+/^X-Greylist: Delayed for 00:00:[0-9][0-9] by mxgrey-/ REJECT mxgrey header seen
+/^X-Mxgrey-Rule: to hdr@example\.net$/ REJECT mxgrey addheader seen
+EOC
 pf_set "header_checks = regexp:$(pwd)/$T/header_checks"
 pf_set "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$PP, permit_auth_destination, reject"
 pf_start || fail "postfix did not listen"
@@ -82,6 +87,12 @@ pf_expect "250" a@example.org b@example.net            # autowhite
 pf_expect "451 4.7.1" a@example.org c@example.net      # new tuple
 pf_expect "550 5.7.1" spam@example.org b@example.net   # blacklist
 grep -q "Go away, 100% sure" "$T/swaks.out" || fail "no blacklist text (with a %)"
+# a rule's addheader: PREPENDed, header_checks sees it
+swaks --server "127.0.0.1:$SP" --from a@example.org --to hdr@example.net \
+    --timeout 20 >"$T/swaks.out" 2>&1
+grep -q "mxgrey addheader seen" "$T/swaks.out" ||
+    { cat "$T/swaks.out"; fail "no addheader line in the message"; }
+echo "ok: a rule's addheader line PREPENDed"
 
 # SIGHUP: new rules blacklist another sender
 cat >"$T/rules.conf" <<'EOC'

@@ -108,13 +108,31 @@ START_TEST(test_accept_headers)
 	struct mxg_verdict v =
 	    verdict(MXG_ACCEPT, MXG_R_PASSED, 250, "2.1.5", "Ok");
 
+	v.xgreylist = 1;
+	v.delayed = 3723;
 	opts.header = MXG_POLICY_HDR_NONE;
 	ck_assert_str_eq(answer(&v), "action=DUNNO\n\n");
 	opts.header = MXG_POLICY_HDR_DELAYED;
 	ck_assert_str_eq(answer(&v),
-	    "action=PREPEND X-Greylist: Delayed by mxgrey-" PACKAGE_VERSION
+	    "action=PREPEND X-Greylist: Delayed for 01:02:03 by "
+	    "mxgrey-" PACKAGE_VERSION
 	    " (mx.example.org [192.0.2.7]); Fri, 01 Jan 1971 00:00:00 "
 	    "+0000\n\n");
+	/* the rules' report setting says no */
+	v.xgreylist = 0;
+	ck_assert_str_eq(answer(&v), "action=DUNNO\n\n");
+	v.xgreylist = 1;
+	/* a rule's report text replaces the wording */
+	snprintf(v.report, sizeof(v.report), "waited 3723s");
+	ck_assert_str_eq(
+	    answer(&v), "action=PREPEND X-Greylist: waited 3723s\n\n");
+	/* one action per answer: the rule's addheader goes first */
+	snprintf(v.header, sizeof(v.header), "X-Rule: 7");
+	ck_assert_str_eq(answer(&v), "action=PREPEND X-Rule: 7\n\n");
+	opts.header = MXG_POLICY_HDR_NONE;
+	ck_assert_str_eq(answer(&v), "action=PREPEND X-Rule: 7\n\n");
+	opts.header = MXG_POLICY_HDR_DELAYED;
+	v.header[0] = v.report[0] = '\0';
 	v.reason = MXG_R_WHITELIST;
 	ck_assert_str_eq(answer(&v), "action=DUNNO\n\n");
 	opts.header = MXG_POLICY_HDR_ALL;
