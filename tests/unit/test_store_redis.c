@@ -704,7 +704,7 @@ same_run(const struct mxg_grey_params *ps, size_t nps, int with_tdb,
 		snprintf(path, sizeof(path), "%s/same.tdb", tdir);
 		unlink(path);
 		ck_assert_int_eq(
-		    mxg_store_tdb_open(&ts, path, 1021, &LOG), MXG_OK);
+		    mxg_store_tdb_open(&ts, path, 1021, 0, &LOG), MXG_OK);
 	}
 	last = now;
 	for (int i = 0; i < steps; i++) {
@@ -1424,11 +1424,11 @@ START_TEST(put_iterate)
 	/* migrate: redis → tdb → tdb' → redis (another prefix) */
 	snprintf(path, sizeof(path), "%s/m1.tdb", tdir);
 	unlink(path);
-	ck_assert_int_eq(mxg_store_tdb_open(&t1, path, 1021, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&t1, path, 1021, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(rs->ops->iterate(rs, copy_into, t1), MXG_OK);
 	snprintf(path, sizeof(path), "%s/m2.tdb", tdir);
 	unlink(path);
-	ck_assert_int_eq(mxg_store_tdb_open(&t2, path, 1021, &LOG), MXG_OK);
+	ck_assert_int_eq(mxg_store_tdb_open(&t2, path, 1021, 0, &LOG), MXG_OK);
 	ck_assert_int_eq(t1->ops->iterate(t1, copy_into, t2), MXG_OK);
 	snprintf(
 	    url, sizeof(url), "redis://127.0.0.1:%d/1?prefix=back:", sv.port);
