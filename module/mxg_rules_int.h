@@ -24,8 +24,9 @@ enum mxg_tok {
 	MXG_T_REGEX,  /* /regex/, slashes stripped */
 	MXG_T_LBRACE,
 	MXG_T_RBRACE,
-	MXG_T_BANG, /* ! */
-	MXG_T_ERROR /* lexical error; text says why */
+	MXG_T_BANG,    /* ! */
+	MXG_T_ERROR,   /* lexical error; text says why */
+	MXG_T_UNCLOSED /* a { never closed; at the brace, ends the statement */
 };
 
 struct mxg_token {
@@ -35,18 +36,39 @@ struct mxg_token {
 	size_t len;
 };
 
+/* a byte the lexer refused: NUL anywhere, a control byte in a string */
+struct mxg_lexbad {
+	unsigned line, col;
+	unsigned char c;
+};
+
+#define MXG_LEX_NBAD 16
+
 struct mxg_lexer {
 	const char *buf;
 	size_t len, pos;
 	unsigned line, col;
 	char *out; /* token text storage, reused per token */
 	size_t outcap;
-	int depth; /* brace depth: newlines inside braces are blanks */
+	int inbrace;                  /* inside { }: newlines are blanks */
+	unsigned open_line, open_col; /* where the open { is */
+	int bol;                      /* next token starts a line */
+	struct mxg_token pending;     /* returned after an MXG_T_UNCLOSED */
+	int haspending;
+	/* refused bytes met since the last call; the caller reports them */
+	struct mxg_lexbad bad[MXG_LEX_NBAD];
+	unsigned nbad, lostbad;
 };
 
 int mxg_rules_lex_init(struct mxg_lexer *lx, const char *buf, size_t len);
 void mxg_rules_lex_free(struct mxg_lexer *lx);
-/* mxg_rules_lex_next: next token into *t. 0, or MXG_ENOMEM. */
+/*
+ * mxg_rules_lex_next: next token into *t; 0. Bytes refused while reading
+ * it are left in lx->bad (nbad of them, lostbad more not kept) for the
+ * caller to report and clear. A { still open when a line starts with a
+ * directive keyword followed by more text, or at the end of the input,
+ * gives MXG_T_UNCLOSED (at the brace) before that token.
+ */
 int mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t);
 
 /* ---- keywords -------------------------------------------------------- */

@@ -3,6 +3,12 @@
  * (len bytes, need not be NUL-terminated). Token texts are copied into one
  * output area sized once for the whole input, so every token stays valid
  * until mxg_rules_lex_free().
+ *
+ * Bytes: a UTF-8 byte order mark at the very start is skipped (columns
+ * count after it); a NUL anywhere, and a control byte other than tab in
+ * a quoted string or a regex, is refused (reported by the caller from
+ * lx->bad); other bytes are token text, and the caller shows them
+ * escaped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,9 @@ mxg_rules_lex_init(struct mxg_lexer *lx, const char *buf, size_t len)
 	lx->len = len;
 	lx->line = 1;
 	lx->col = 1;
+	lx->bol = 1;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		lx->pos = 3; /* byte order mark */
 	/* each token's text is at most its source span, plus a NUL */
 	lx->outcap = len * 2 + 64;
 	if ((lx->out = malloc(lx->outcap)) == NULL)
@@ -43,6 +52,20 @@ peekc(const struct mxg_lexer *lx, size_t ahead)
 	return (unsigned char)lx->buf[lx->pos + ahead];
 }
 
+/* remember a refused byte at the current position */
+static void
+badbyte(struct mxg_lexer *lx, int c)
+{
+	if (lx->nbad == MXG_LEX_NBAD) {
+		lx->lostbad++;
+		return;
+	}
+	lx->bad[lx->nbad].line = lx->line;
+	lx->bad[lx->nbad].col = lx->col;
+	lx->bad[lx->nbad].c = (unsigned char)c;
+	lx->nbad++;
+}
+
 static void
 advance(struct mxg_lexer *lx)
 {
@@ -50,7 +73,10 @@ advance(struct mxg_lexer *lx)
 
 	if (lx->pos >= lx->len)
 		return;
-	c = (unsigned char)lx->buf[lx->pos++];
+	c = (unsigned char)lx->buf[lx->pos];
+	if (c == '\0')
+		badbyte(lx, c);
+	lx->pos++;
 	if (c == '\n') {
 		lx->line++;
 		lx->col = 1;
@@ -109,6 +135,24 @@ settext(struct mxg_token *t, enum mxg_tok type, const char *why)
 	t->len = strlen(why);
 }
 
+/* a control byte (not NUL: advance() has it) in a string or regex */
+static void
+ctlbyte(struct mxg_lexer *lx, int c)
+{
+	if ((c > 0 && c < 0x20 && c != '\t') || c == 0x7f)
+		badbyte(lx, c);
+}
+
+/* at the end of the line: a newline, CR LF, or the end of the input */
+static int
+eol(const struct mxg_lexer *lx, size_t ahead)
+{
+	int c = peekc(lx, ahead);
+
+	return c == -1 || c == '\n' ||
+	    (c == '\r' && peekc(lx, ahead + 1) == '\n');
+}
+
 static void
 lexstring(struct mxg_lexer *lx, struct mxg_token *t)
 {
@@ -118,11 +162,12 @@ lexstring(struct mxg_lexer *lx, struct mxg_token *t)
 	startout(lx, t);
 	for (;;) {
 		c = peekc(lx, 0);
-		if (c == -1 || c == '\n') {
+		if (eol(lx, 0)) {
 			endout(lx);
 			settext(t, MXG_T_ERROR, "unterminated quoted string");
 			return;
 		}
+		ctlbyte(lx, c);
 		advance(lx);
 		if (c == '"')
 			break;
@@ -130,8 +175,9 @@ lexstring(struct mxg_lexer *lx, struct mxg_token *t)
 		    (peekc(lx, 0) == '"' || peekc(lx, 0) == '\\')) {
 			c = peekc(lx, 0);
 			advance(lx);
-		} else if (c == '\\' && peekc(lx, 0) == '\n') {
-			advance(lx); /* continued string */
+		} else if (c == '\\' && peekc(lx, 0) != -1 && eol(lx, 0)) {
+			skipline(lx); /* continued string: CR, if any */
+			advance(lx);
 			continue;
 		}
 		put(lx, t, c);
@@ -149,22 +195,23 @@ lexregex(struct mxg_lexer *lx, struct mxg_token *t)
 	startout(lx, t);
 	for (;;) {
 		c = peekc(lx, 0);
-		if (c == -1 || c == '\n') {
+		if (eol(lx, 0)) {
 			endout(lx);
 			settext(
 			    t, MXG_T_ERROR, "unterminated regular expression");
 			return;
 		}
+		ctlbyte(lx, c);
 		advance(lx);
 		if (c == '/')
 			break;
 		if (c == '\\' && peekc(lx, 0) == '/') {
 			c = '/';
 			advance(lx);
-		} else if (c == '\\' && peekc(lx, 0) != -1 &&
-		    peekc(lx, 0) != '\n') {
+		} else if (c == '\\' && !eol(lx, 0)) {
 			put(lx, t, c);
 			c = peekc(lx, 0);
+			ctlbyte(lx, c);
 			advance(lx);
 		}
 		put(lx, t, c);
@@ -216,17 +263,66 @@ continuation(const struct mxg_lexer *lx)
 	return c == -1 || c == '\n' || c == '#';
 }
 
+/* the word t starts a statement: a directive with more text on its line */
+static int
+directive(const struct mxg_lexer *lx, const struct mxg_token *t)
+{
+	const struct mxg_kw *kw;
+	size_t i = 0;
+	int c;
+
+	if (t->type != MXG_T_WORD ||
+	    (kw = mxg_rules_kw_find(t->text, t->len)) == NULL)
+		return 0;
+	switch (kw->global) {
+	case KW_NONE:
+	case KW_FLAG:
+	case KW_DAEMON_ARGS:
+	case KW_UNSUPPORTED:
+		return 0;
+	default:
+		break;
+	}
+	while (isblankc(c = peekc(lx, i)))
+		i++;
+	return c != -1 && c != '\n' && c != '#';
+}
+
+/* report the open { at t, keep what was read (if anything) for later */
+static void
+unclosed(struct mxg_lexer *lx, struct mxg_token *t, int keep)
+{
+	if (keep) {
+		lx->pending = *t;
+		lx->haspending = 1;
+	}
+	lx->inbrace = 0;
+	t->type = MXG_T_UNCLOSED;
+	t->line = lx->open_line;
+	t->col = lx->open_col;
+	t->text = "}";
+	t->len = 1;
+}
+
 /*
  * mxg_rules_lex_next: the next token. Comments run from # to the end of
  * the line; a backslash outside quotes joins the next line (only blanks
  * or a comment may follow it: other text is an error, not silently
- * dropped as milter-greylist does); newlines inside braces are blanks.
+ * dropped as milter-greylist does); newlines inside braces are blanks,
+ * but a line inside braces that starts like a statement (a directive
+ * keyword and its arguments: "racl whitelist ...") means the closing
+ * brace is missing: MXG_T_UNCLOSED, then that line as usual.
  */
 int
 mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 {
-	int c;
+	int bol, c;
 
+	if (lx->haspending) {
+		*t = lx->pending;
+		lx->haspending = 0;
+		return 0;
+	}
 	for (;;) {
 		c = peekc(lx, 0);
 		if (isblankc(c)) {
@@ -244,8 +340,9 @@ mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 			}
 			skipline(lx);
 			advance(lx); /* the newline: continuation */
-		} else if (c == '\n' && lx->depth > 0) {
+		} else if (c == '\n' && lx->inbrace) {
 			advance(lx);
+			lx->bol = 1;
 		} else {
 			break;
 		}
@@ -254,12 +351,17 @@ mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 	t->col = lx->col;
 	t->text = "";
 	t->len = 0;
+	bol = lx->bol;
+	lx->bol = 0;
 	switch (c) {
 	case -1:
 		t->type = MXG_T_EOF;
+		if (lx->inbrace)
+			unclosed(lx, t, 0);
 		break;
 	case '\n':
 		advance(lx);
+		lx->bol = 1;
 		t->type = MXG_T_NL;
 		break;
 	case '"':
@@ -267,15 +369,18 @@ mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 		break;
 	case '{':
 		advance(lx);
-		lx->depth++;
+		if (!lx->inbrace) {
+			lx->inbrace = 1;
+			lx->open_line = t->line;
+			lx->open_col = t->col;
+		}
 		t->type = MXG_T_LBRACE;
 		t->text = "{";
 		t->len = 1;
 		break;
 	case '}':
 		advance(lx);
-		if (lx->depth > 0)
-			lx->depth--;
+		lx->inbrace = 0;
 		t->type = MXG_T_RBRACE;
 		t->text = "}";
 		t->len = 1;
@@ -298,6 +403,8 @@ mxg_rules_lex_next(struct mxg_lexer *lx, struct mxg_token *t)
 		break;
 	default:
 		lexword(lx, t);
+		if (lx->inbrace && bol && directive(lx, t))
+			unclosed(lx, t, 1);
 		break;
 	}
 	return 0;

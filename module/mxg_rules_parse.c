@@ -105,55 +105,33 @@ static void perr(struct parser *p, const struct mxg_token *t, const char *fmt,
 static void pwarn(struct parser *p, const struct mxg_token *t, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
-static void
-perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	p->nerr++;
-	if (p->nerr > MAX_ERRORS || p->quiet)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	mxg_log(
-	    p->log, MXG_LOG_ERR, "%s:%u:%u: %s", p->name, t->line, t->col, msg);
-}
-
-static void
-pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	mxg_log(p->log, MXG_LOG_WARNING, "%s:%u:%u: %s", p->name, t->line,
-	    t->col, msg);
-}
-
-/* printable, bounded excerpt of a token for messages */
+/*
+ * s (len bytes) into buf as printable ASCII: a control or non-ASCII byte
+ * becomes \xHH, so a message never carries a raw byte of the file; "..."
+ * ends a text that did not fit.
+ */
 static const char *
-show(const struct mxg_token *t, char *buf, size_t size)
+escape(const char *s, size_t len, char *buf, size_t size)
 {
+	static const char hex[] = "0123456789ABCDEF";
 	size_t i, j;
 
-	switch (t->type) {
-	case MXG_T_EOF:
-		return "end of file";
-	case MXG_T_NL:
-		return "end of line";
-	default:
-		break;
-	}
-	for (i = 0, j = 0; i < t->len && j + 4 < size; i++) {
-		unsigned char c = (unsigned char)t->text[i];
+	for (i = 0, j = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t w = (c < 0x20 || c >= 0x7f) ? 4 : 1;
 
-		buf[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		if (j + w + 4 > size)
+			break;
+		if (w == 1) {
+			buf[j++] = (char)c;
+			continue;
+		}
+		buf[j++] = '\\';
+		buf[j++] = 'x';
+		buf[j++] = hex[c >> 4];
+		buf[j++] = hex[c & 0xf];
 	}
-	if (i < t->len && j + 4 <= size) {
+	if (i < len) {
 		memcpy(buf + j, "...", 3);
 		j += 3;
 	}
@@ -161,21 +139,115 @@ show(const struct mxg_token *t, char *buf, size_t size)
 	return buf;
 }
 
+static void vreport(struct parser *p, int level, unsigned line, unsigned col,
+    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void
+vreport(struct parser *p, int level, unsigned line, unsigned col,
+    const char *fmt, va_list ap)
+{
+	char msg[512], safe[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	mxg_log(p->log, level, "%s:%u:%u: %s", p->name, line, col,
+	    escape(msg, strlen(msg), safe, sizeof(safe)));
+}
+
+static void
+perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->nerr++;
+	if (p->nerr > MAX_ERRORS || p->quiet)
+		return;
+	va_start(ap, fmt);
+	vreport(p, MXG_LOG_ERR, t->line, t->col, fmt, ap);
+	va_end(ap);
+}
+
+static void
+pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p, MXG_LOG_WARNING, t->line, t->col, fmt, ap);
+	va_end(ap);
+}
+
+/* printable, bounded excerpt of a token for messages */
+static const char *
+show(const struct mxg_token *t, char *buf, size_t size)
+{
+	switch (t->type) {
+	case MXG_T_EOF:
+		return "end of file";
+	case MXG_T_NL:
+		return "end of line";
+	default:
+		return escape(t->text, t->len, buf, size);
+	}
+}
+
 #define SHOW(t) show((t), showbuf, sizeof(showbuf))
 
 /* ---- token stream --------------------------------------------------- */
+
+/*
+ * Bytes the lexer refused while reading the last token: always reported
+ * (they are not a consequence of an earlier error), and the rest of the
+ * statement, whose text they spoil, is not checked.
+ */
+static void
+badbytes(struct parser *p)
+{
+	struct mxg_lexer *lx = &p->lx;
+	struct mxg_lexbad *b;
+	unsigned i;
+
+	for (i = 0; i < lx->nbad; i++) {
+		b = &lx->bad[i];
+		if (++p->nerr > MAX_ERRORS)
+			continue;
+		if (b->c == '\0')
+			mxg_log(p->log, MXG_LOG_ERR,
+			    "%s:%u:%u: NUL byte in the rules file", p->name,
+			    b->line, b->col);
+		else
+			mxg_log(p->log, MXG_LOG_ERR,
+			    "%s:%u:%u: control character \\x%02X in a quoted "
+			    "string",
+			    p->name, b->line, b->col, b->c);
+	}
+	p->nerr += lx->lostbad;
+	if (lx->nbad > 0)
+		p->quiet = 1;
+	lx->nbad = 0;
+	lx->lostbad = 0;
+}
 
 static void
 next(struct parser *p)
 {
 	mxg_rules_lex_next(&p->lx, &p->tok);
-	if (p->tok.type == MXG_T_ERROR) {
+	switch (p->tok.type) {
+	case MXG_T_ERROR:
 		perr(p, &p->tok, "%s", p->tok.text);
 		p->quiet = 1; /* the rest of this statement is noise */
 		p->tok.type = MXG_T_WORD;
 		p->tok.text = "";
 		p->tok.len = 0;
+		break;
+	case MXG_T_UNCLOSED:
+		/* once, where it opened; the statement ends here */
+		perr(p, &p->tok, "list opened here is not closed with '}'");
+		p->tok.type = MXG_T_NL;
+		break;
+	default:
+		break;
 	}
+	badbytes(p);
 }
 
 static int
@@ -382,7 +454,6 @@ static int
 listvalues(struct parser *p, struct mxg_rlist *l, int substr)
 {
 	char showbuf[80];
-	struct mxg_token open;
 	int bad = 0;
 
 	if (p->tok.type != MXG_T_LBRACE) {
@@ -396,14 +467,11 @@ listvalues(struct parser *p, struct mxg_rlist *l, int substr)
 		next(p);
 		return bad ? -1 : 0;
 	}
-	open = p->tok;
 	next(p);
 	while (p->tok.type != MXG_T_RBRACE) {
-		if (p->tok.type == MXG_T_EOF) {
-			perr(p, &open, "unclosed '{'");
-			return -1;
-		}
-		if (p->tok.type == MXG_T_NL || p->tok.type == MXG_T_LBRACE) {
+		if (atend(p))
+			return -1; /* not closed: next() said so */
+		if (p->tok.type == MXG_T_LBRACE) {
 			perr(p, &p->tok, "unexpected '%s' in a list",
 			    SHOW(&p->tok));
 			next(p);
@@ -1624,10 +1692,10 @@ mxg_rules_parse(const char *name, const char *buf, size_t len,
 	next(&p);
 	while (p.tok.type != MXG_T_EOF && !p.oom) {
 		if (p.tok.type == MXG_T_NL) {
+			p.quiet = 0; /* a new statement */
 			next(&p);
 			continue;
 		}
-		p.quiet = 0;
 		statement(&p);
 	}
 	zones(&p, &rs->st[0]);

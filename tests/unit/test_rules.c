@@ -121,6 +121,126 @@ START_TEST(errors_all_reported)
 }
 END_TEST
 
+/* parse len bytes (NULs included) */
+static struct mxg_ruleset *
+parsen(const char *buf, size_t len, struct logcap *cap, int *err)
+{
+	struct mxg_log log = { logfn, cap };
+
+	memset(cap, 0, sizeof(*cap));
+	*err = 0;
+	return mxg_rules_parse("t.conf", buf, len, &log, err);
+}
+
+START_TEST(nul_bytes)
+{
+	static const char buf[] = "racl whitelist addr 192.0.2.1\n"
+	                          "# comment\n"
+	                          "list \"x\" from {\"\0a\" }\n"
+	                          "racl greylist default\n";
+	static const char tail[] = "# \0\nracl greylist default\n\0";
+	struct logcap cap;
+	int err;
+
+	/* inside a quoted string: not a silent cut, an error where it is */
+	ck_assert_ptr_null(parsen(buf, sizeof(buf) - 1, &cap, &err));
+	ck_assert_int_eq(err, MXG_ERULES);
+	ck_assert_int_eq(cap.n, 1);
+	ck_assert_str_eq(cap.text, "t.conf:3:17: NUL byte in the rules file\n");
+	/* in a comment, and at the very end */
+	ck_assert_ptr_null(parsen(tail, sizeof(tail) - 1, &cap, &err));
+	ck_assert_int_eq(cap.n, 2);
+	ck_assert_str_eq(cap.text,
+	    "t.conf:1:3: NUL byte in the rules file\n"
+	    "t.conf:3:1: NUL byte in the rules file\n");
+}
+END_TEST
+
+START_TEST(control_bytes)
+{
+	struct mxg_ruleset *rs;
+	struct logcap cap;
+	const char *s;
+	int err;
+
+	/* a control character in a quoted string is refused */
+	ck_assert_ptr_null(
+	    parse("racl greylist default msg \"a\rb\"\n", &cap, &err));
+	ck_assert_int_eq(err, MXG_ERULES);
+	ck_assert_str_eq(cap.text,
+	    "t.conf:1:29: control character \\x0D in a quoted string\n");
+	/* a tab is not */
+	rs = parse("racl greylist default msg \"a\tb\"\n", &cap, &err);
+	ck_assert_ptr_nonnull(rs);
+	mxg_rules_free(rs);
+	/* no raw control or non-ASCII byte reaches a message */
+	ck_assert_ptr_null(parse("\x1b[2Jbogus\xff\n"
+	                         "greylist \x01\x7f\xc3\xa9\n"
+	                         "list \"\xe2\x80\xae\" addr { 192.0.2.1 }\n"
+	                         "list \"\xe2\x80\xae\" addr { 192.0.2.1 }\n"
+	                         "racl whitelist from /\xfe[/\n",
+	    &cap, &err));
+	ck_assert_int_eq(cap.n, 4);
+	for (s = cap.text; *s != '\0'; s++)
+		ck_assert(*s == '\n' || (*s >= 0x20 && *s < 0x7f));
+	ck_assert_ptr_nonnull(strstr(cap.text, "'\\x1B[2Jbogus\\xFF'"));
+	ck_assert_ptr_nonnull(strstr(cap.text, "'\\x01\\x7F\\xC3\\xA9'"));
+	ck_assert_ptr_nonnull(strstr(cap.text, "\"\\xE2\\x80\\xAE\""));
+}
+END_TEST
+
+START_TEST(byte_order_mark)
+{
+	struct mxg_ruleset *rs;
+	struct logcap cap;
+	int err;
+
+	rs = parse("\xef\xbb\xbfracl greylist default\n", &cap, &err);
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(cap.n, 0);
+	mxg_rules_free(rs);
+	/* columns on line 1 count from after the mark */
+	ck_assert_ptr_null(parse("\xef\xbb\xbfgreylist x\n", &cap, &err));
+	ck_assert_ptr_nonnull(strstr(cap.text, "t.conf:1:10: "));
+	/* a mark alone, or only part of one */
+	rs = parse("\xef\xbb\xbf", &cap, &err);
+	ck_assert_ptr_nonnull(rs);
+	mxg_rules_free(rs);
+	ck_assert_ptr_null(
+	    parse("\xef\xbbracl greylist default\n", &cap, &err));
+	ck_assert_ptr_nonnull(strstr(cap.text, "'\\xEF\\xBBracl'"));
+}
+END_TEST
+
+START_TEST(unclosed_list_once)
+{
+	struct logcap cap;
+	int err;
+
+	ck_assert_ptr_null(parse("list \"x\" addr { 192.0.2.1\n"
+	                         "\t192.0.2.2\n"
+	                         "racl whitelist list \"x\"\n"
+	                         "racl greylist default delay soon\n"
+	                         "racl greylist default\n",
+	    &cap, &err));
+	ck_assert_int_eq(err, MXG_ERULES);
+	ck_assert_int_eq(cap.n, 2);
+	ck_assert_str_eq(cap.text,
+	    "t.conf:1:15: list opened here is not closed with '}'\n"
+	    "t.conf:4:29: delay: expected a duration (90, 90s, 10m, 2h, 1d, "
+	    "1w), got 'soon'\n");
+	/* at the end of the file */
+	ck_assert_ptr_null(parse("racl greylist from { a@b\n", &cap, &err));
+	ck_assert_str_eq(
+	    cap.text, "t.conf:1:20: list opened here is not closed with '}'\n");
+	/* a missing quote: one error, at the opening quote */
+	ck_assert_ptr_null(parse("racl greylist from { \"a@b }\n"
+	                         "racl greylist default\n",
+	    &cap, &err));
+	ck_assert_str_eq(cap.text, "t.conf:1:22: unterminated quoted string\n");
+}
+END_TEST
+
 START_TEST(unterminated_buffer)
 {
 	struct mxg_log log = { NULL, NULL };
@@ -293,6 +413,10 @@ suite(void)
 	tcase_add_test(tc, keywords_sorted);
 	tcase_add_test(tc, defaults_and_durations);
 	tcase_add_test(tc, errors_all_reported);
+	tcase_add_test(tc, nul_bytes);
+	tcase_add_test(tc, control_bytes);
+	tcase_add_test(tc, byte_order_mark);
+	tcase_add_test(tc, unclosed_list_once);
 	tcase_add_test(tc, unterminated_buffer);
 	tcase_add_test(tc, load_missing);
 	tcase_add_test(tc, eval_undecided_and_needs);
