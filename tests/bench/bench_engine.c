@@ -62,7 +62,7 @@ die(const char *what)
 static struct mxg_engine *
 engine(const char *rules, const char *store)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 
 	if (mxg_open(&e, rules, store, &host) != MXG_OK)

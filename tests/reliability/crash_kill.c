@@ -54,7 +54,7 @@ tuple(int i, char *ip, char *from, char *rcpt)
 static void
 worker(const char *rules, const char *store, int out, unsigned seed)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	struct mxg_request req;
 	struct mxg_verdict v;
@@ -127,7 +127,7 @@ main(int argc, char **argv)
 	int fds[2], workers, kills, hangs = 0, died = 0, i;
 	struct tdb_context *tdb;
 	struct mxg_engine *e = NULL;
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	double t0 = now_ms();
 	int missing = 0, passed = 0, corrupt = 0, repaired = 0;
 	const char *checked;

@@ -35,7 +35,7 @@ rss_kb(void)
 static int
 work(const char *rules, const char *store, long n, int w)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	struct mxg_request req;
 	struct mxg_verdict v;

@@ -28,8 +28,8 @@ log_cb(void *ctx, int level, const char *msg)
 	}
 }
 
-static const struct mxg_host HOST = { MXGREY_API_VERSION, log_cb, NULL, NULL,
-	NULL };
+static const struct mxg_host HOST = { .api_version = MXGREY_API_VERSION,
+	.log = log_cb };
 
 static void
 write_rules(const char *text)

@@ -89,7 +89,7 @@ START_TEST(test_import_file)
 {
 	const char *dir = mxg_test_dir("test_import");
 	char dump[512], store[512], rules[512], out[8192] = "";
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	unsigned long in = 0, skip = 0;
 	FILE *f;
@@ -138,7 +138,7 @@ START_TEST(test_import_then_check)
 {
 	const char *dir = mxg_test_dir("test_import2");
 	char dump[512], store[512], rules[512];
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	struct mxg_request req;
 	struct mxg_verdict v;

@@ -56,7 +56,7 @@ teardown(void)
 static int
 check(const char *ip, const char *sender, struct mxg_verdict *v, long *ms)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_request req;
 	struct timespec t0, t1;
 	char rules[600], store[600];

@@ -40,7 +40,7 @@ teardown(void)
 static struct mxg_engine *
 engine(const char *zone)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	FILE *f = fopen(rules, "w");
 
@@ -219,7 +219,7 @@ END_TEST
 /* Rules with no lookups never go pending. */
 START_TEST(no_lookups_decides_at_once)
 {
-	struct mxg_host host = { MXGREY_API_VERSION, NULL, NULL, NULL, NULL };
+	struct mxg_host host = { .api_version = MXGREY_API_VERSION };
 	struct mxg_engine *e = NULL;
 	struct mxg_pending *p = (struct mxg_pending *)&p;
 	struct mxg_verdict v;

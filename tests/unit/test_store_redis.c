@@ -477,8 +477,8 @@ END_TEST
 
 /* ---- two engines (two MX hosts) through mxg_check() ---- */
 
-static const struct mxg_host HOST = { MXGREY_API_VERSION, keep_log, NULL, NULL,
-	NULL };
+static const struct mxg_host HOST = { .api_version = MXGREY_API_VERSION,
+	.log = keep_log };
 
 static int
 check(struct mxg_engine *e, time_t now, struct mxg_verdict *v)
