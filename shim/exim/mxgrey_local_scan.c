@@ -53,9 +53,11 @@ ls_log(void *ctx, int level, const char *msg)
 	    "%s", msg);
 }
 
+/* the receiving child decides one message and exits */
 static const struct mxg_host ls_host = {
 	.api_version = MXGREY_API_VERSION,
 	.log = ls_log,
+	.flags = MXG_HOST_SHORT_LIVED,
 };
 
 /* An Exim variable's value; NULL when unset, empty or not expandable. */
