@@ -8,6 +8,7 @@
 #define MXG_EXIM_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "mxgrey.h"
 
@@ -16,7 +17,7 @@
 #define MXG_EXIM_OPT_MAX    4096 /* longest key=value argument, bytes */
 #define MXG_EXIM_MACROS     8    /* macro:NAME=value arguments kept */
 #define MXG_EXIM_NAME_MAX   64   /* longest macro NAME */
-#define MXG_EXIM_RESULT_MAX 1024 /* longest result string, with NUL */
+#define MXG_EXIM_RESULT_MAX 3072 /* longest result string, with NUL */
 
 /* One ${dlfunc} call, parsed. Strings point into argv or into names. */
 struct mxg_exim_args {
@@ -44,12 +45,27 @@ int mxg_exim_args_parse(struct mxg_exim_args *a, int argc, char *const argv[],
  * mxg_exim_result_format: write the result string for v into buf (size
  * bytes, always NUL-terminated when size > 0): "accept",
  * "defer CODE ECODE TEXT" or "reject CODE ECODE TEXT", then a tab and
- * "remaining=N reason=R rule=L" ("reason=R rule=L" after accept). The code always matches the verb (4xx
- * for defer, 5xx for reject), the enhanced code is never empty, and the
- * text holds no control characters. Returns the length written.
+ * "remaining=N reason=R rule=L"; after accept "reason=R rule=L
+ * delayed=N" and, when the deciding rule has an addheader line,
+ * ` header="Name: value"`. The code always matches the verb (4xx for
+ * defer, 5xx for reject), the enhanced code is never empty, and the
+ * text holds no control characters. A quoted value has '"' and '\'
+ * backslash-escaped (Exim's ${extract{header}{...}} gives it back as
+ * it was) and is left out whole when it does not fit. Returns the
+ * length written.
  */
 size_t mxg_exim_result_format(
     const struct mxg_verdict *v, char *buf, size_t size);
+
+/*
+ * mxg_exim_result_xgreylist: after mxg_exim_result_format, append
+ * ` xgreylist="VALUE"` to the result string in buf (size bytes) when v
+ * is an accept the rules' `report` wants an X-Greylist header on:
+ * mxg_xgreylist_verdict()'s value for host, ip and now, quoted as
+ * above (left out whole when it does not fit). Returns the new length.
+ */
+size_t mxg_exim_result_xgreylist(const struct mxg_verdict *v, const char *host,
+    const char *ip, time_t now, char *buf, size_t size);
 
 /*
  * mxg_exim_result_error: the result string for a call that could not be

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mxg_exim.h"
 
@@ -35,6 +37,7 @@ mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
 	struct mxg_exim_args a;
 	struct mxg_verdict v;
 	struct mxg_engine *e;
+	const char *name;
 	char why[256];
 	int rc;
 
@@ -52,8 +55,7 @@ mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
 		mxg_exim_result_error(why, out, outlen);
 		return;
 	}
-	memset(&v, 0, sizeof(v));
-	rc = mxg_check(e, &a.req, &v);
+	rc = mxg_check(e, &a.req, &v); /* fills v whatever it returns */
 	if (rc != MXG_OK)
 		say(host, MXG_LOG_WARNING,
 		    "mxgrey: no decision for [%.60s] <%.200s> -> <%.200s>: %s; "
@@ -61,4 +63,16 @@ mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
 		    a.req.client_addr, a.req.sender, a.req.rcpt,
 		    mxg_strerror(rc), mxg_action_name(v.action));
 	mxg_exim_result_format(&v, out, outlen);
+	if (v.xgreylist) {
+		/* the X-Greylist host: local_name=, else as Exim's default
+		   primary_hostname, the system's name */
+		name = a.req.local_name;
+		if ((name == NULL || *name == '\0') &&
+		    gethostname(why, sizeof(why)) == 0) {
+			why[sizeof(why) - 1] = '\0';
+			name = why;
+		}
+		mxg_exim_result_xgreylist(
+		    &v, name, a.req.client_addr, time(NULL), out, outlen);
+	}
 }

@@ -1,11 +1,14 @@
 /*
  * mxg_exim_result.c: the verdict as the one string an Exim ACL reads:
  * "accept", "defer 451 4.7.1 TEXT" or "reject 550 5.7.1 TEXT", then a
- * tab and key=value details for logs and ${extract}.
+ * tab and key=value details for logs and ${extract}. Values that may
+ * hold blanks (header, xgreylist) are double-quoted with backslash
+ * escapes, as ${extract} reads them.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mxg_exim.h"
 
@@ -66,6 +69,39 @@ put_fmt(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	*len = (size_t)n >= size - *len ? size - 1 : *len + (size_t)n;
 }
 
+/*
+ * Append ` key="value"` for Exim's ${extract{key}{...}}, which reads a
+ * double-quoted value with backslash escapes: '"' and '\\' get a
+ * backslash, control characters become spaces. All or nothing: a value
+ * that does not fit is left out, never cut in the middle.
+ */
+static void
+put_quoted(
+    char *buf, size_t size, size_t *len, const char *key, const char *val)
+{
+	const unsigned char *p;
+	size_t need = strlen(key) + 4, at;
+
+	for (p = (const unsigned char *)val; *p != '\0'; p++)
+		need += (*p == '"' || *p == '\\') ? 2 : 1;
+	if (*len + need + 1 > size)
+		return;
+	at = *len;
+	buf[at++] = ' ';
+	memcpy(buf + at, key, strlen(key));
+	at += strlen(key);
+	buf[at++] = '=';
+	buf[at++] = '"';
+	for (p = (const unsigned char *)val; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			buf[at++] = '\\';
+		buf[at++] = (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p;
+	}
+	buf[at++] = '"';
+	buf[at] = '\0';
+	*len = at;
+}
+
 size_t
 mxg_exim_result_format(const struct mxg_verdict *v, char *buf, size_t size)
 {
@@ -80,8 +116,11 @@ mxg_exim_result_format(const struct mxg_verdict *v, char *buf, size_t size)
 	switch (v->action) {
 	case MXG_ACCEPT:
 		put_text(buf, size, &len, "accept");
-		put_fmt(buf, size, &len, "\treason=%s rule=%u",
-		    mxg_reason_name(v->reason), v->rule_line);
+		put_fmt(buf, size, &len, "\treason=%s rule=%u delayed=%ld",
+		    mxg_reason_name(v->reason), v->rule_line,
+		    v->delayed > 0 ? v->delayed : 0L);
+		if (v->header[0] != '\0')
+			put_quoted(buf, size, &len, "header", v->header);
 		return len;
 	case MXG_REJECT:
 		verb = "reject";
@@ -109,6 +148,24 @@ mxg_exim_result_format(const struct mxg_verdict *v, char *buf, size_t size)
 	put_fmt(buf, size, &len, "\tremaining=%ld reason=%s rule=%u",
 	    v->action == MXG_GREYLIST ? v->remaining : 0L,
 	    mxg_reason_name(v->reason), v->rule_line);
+	return len;
+}
+
+size_t
+mxg_exim_result_xgreylist(const struct mxg_verdict *v, const char *host,
+    const char *ip, time_t now, char *buf, size_t size)
+{
+	char value[MXG_TEXT_MAX];
+	size_t len;
+
+	if (size == 0)
+		return 0;
+	len = strnlen(buf, size - 1);
+	buf[len] = '\0';
+	if (v->action != MXG_ACCEPT || !v->xgreylist)
+		return len;
+	mxg_xgreylist_verdict(v, host, ip, now, value, sizeof(value));
+	put_quoted(buf, size, &len, "xgreylist", value);
 	return len;
 }
 

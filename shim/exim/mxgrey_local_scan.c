@@ -194,7 +194,6 @@ local_scan(int fd, uschar **return_text)
 	sz = var("$message_size");
 	msg.size = sz != NULL ? strtoul(sz, NULL, 10) : msg.body_len;
 
-	memset(&v, 0, sizeof(v));
 	if ((rc = mxg_check_data(e, &req, &msg, &v)) != MXG_OK)
 		log_write(0, LOG_MAIN,
 		    "mxgrey: local_scan: no decision for [%s] <%s>: %s; "
@@ -203,6 +202,9 @@ local_scan(int fd, uschar **return_text)
 		    mxg_action_name(v.action));
 	switch (v.action) {
 	case MXG_ACCEPT:
+		/* a dacl rule's addheader line (one line, "Name: value") */
+		if (v.header[0] != '\0')
+			header_add(' ', "%s\n", v.header);
 		ret = LOCAL_SCAN_ACCEPT;
 		break;
 	case MXG_REJECT:

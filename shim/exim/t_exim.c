@@ -186,6 +186,77 @@ START_TEST(result_greylist)
 }
 END_TEST
 
+/* An accept's header and X-Greylist values, quoted for ${extract}. */
+START_TEST(result_headers)
+{
+	struct mxg_verdict v = { .action = MXG_ACCEPT,
+		.reason = MXG_R_PASSED,
+		.code = 250,
+		.rule_line = 4,
+		.delayed = 602,
+		.xgreylist = 1,
+		.header = "X-Rule: say \"hi\" \\o/" };
+	char buf[MXG_EXIM_RESULT_MAX], small[96];
+	size_t n;
+
+	setenv("TZ", "UTC", 1);
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "accept\treason=passed rule=4 delayed=602 "
+	    "header=\"X-Rule: say \\\"hi\\\" \\\\o/\"");
+	n = mxg_exim_result_xgreylist(
+	    &v, "mx.test", "192.0.2.1", 1795514400, buf, sizeof(buf));
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_str_eq(buf,
+	    "accept\treason=passed rule=4 delayed=602 "
+	    "header=\"X-Rule: say \\\"hi\\\" \\\\o/\" "
+	    "xgreylist=\"Delayed for 00:10:02 by mxgrey-" PACKAGE_VERSION
+	    " (mx.test [192.0.2.1]); Tue, 24 Nov 2026 10:00:00 +0000\"");
+	/* a rule's report replaces the wording */
+	snprintf(v.report, sizeof(v.report), "%s", "waited \"long\"");
+	v.header[0] = '\0';
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	mxg_exim_result_xgreylist(&v, "mx.test", "::1", 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf,
+	    "accept\treason=passed rule=4 delayed=602 "
+	    "xgreylist=\"waited \\\"long\\\"\"");
+	/* the rules' report says no: no key */
+	v.xgreylist = 0;
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	mxg_exim_result_xgreylist(&v, "mx.test", "::1", 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "accept\treason=passed rule=4 delayed=602");
+	/* what does not fit is left out whole, never cut */
+	v.xgreylist = 1;
+	snprintf(v.header, sizeof(v.header), "%s", "X-Long: 0123456789abcdef");
+	mxg_exim_result_format(&v, small, 50);
+	ck_assert_str_eq(small, "accept\treason=passed rule=4 delayed=602");
+	mxg_exim_result_format(&v, small, sizeof(small));
+	ck_assert_str_eq(small,
+	    "accept\treason=passed rule=4 delayed=602 "
+	    "header=\"X-Long: 0123456789abcdef\"");
+	mxg_exim_result_xgreylist(&v, "h", "::1", 0, small, sizeof(small));
+	ck_assert_str_eq(small,
+	    "accept\treason=passed rule=4 delayed=602 "
+	    "header=\"X-Long: 0123456789abcdef\"");
+	/* not for other verdicts */
+	v.action = MXG_GREYLIST;
+	strcpy(buf, "defer x");
+	ck_assert_uint_eq(
+	    mxg_exim_result_xgreylist(&v, "h", "::1", 0, buf, sizeof(buf)), 7);
+	/* every quoted value fits in MXG_EXIM_RESULT_MAX at its worst */
+	v.action = MXG_ACCEPT;
+	memset(v.header, '"', sizeof(v.header) - 1);
+	v.header[sizeof(v.header) - 1] = '\0';
+	memset(v.report, '\\', sizeof(v.report) - 1);
+	v.report[sizeof(v.report) - 1] = '\0';
+	mxg_exim_result_format(&v, buf, sizeof(buf));
+	n = mxg_exim_result_xgreylist(&v, "h", "::1", 0, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, " header=\""));
+	ck_assert_ptr_nonnull(strstr(buf, " xgreylist=\""));
+	ck_assert_uint_lt(n, sizeof(buf));
+}
+END_TEST
+
 START_TEST(result_fixes)
 {
 	struct mxg_verdict v = { .action = MXG_REJECT,
@@ -225,7 +296,7 @@ START_TEST(result_fixes)
 	v.action = MXG_ACCEPT;
 	v.reason = MXG_R_AUTOWHITE;
 	mxg_exim_result_format(&v, buf, sizeof(buf));
-	ck_assert_str_eq(buf, "accept\treason=autowhite rule=9");
+	ck_assert_str_eq(buf, "accept\treason=autowhite rule=9 delayed=0");
 	v.action = MXG_GREYLIST;
 	memset(v.text, 'x', sizeof(v.text) - 1);
 	v.text[sizeof(v.text) - 1] = '\0';
@@ -385,6 +456,7 @@ suite(void)
 	tcase_add_test(tc, args_too_many_macros);
 	tcase_add_test(tc, result_greylist);
 	tcase_add_test(tc, result_fixes);
+	tcase_add_test(tc, result_headers);
 	tcase_add_test(tc, result_error);
 	tcase_add_test(tc, rcpt_flow);
 	tcase_add_test(tc, good_copy);

@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_result(out);
 	}
 	/* the formatter on a verdict made of the same bytes */
-	memset(&v, 0, sizeof(v));
+	memset(&v, 0, sizeof(v)); /* header, report: "" */
 	v.action = (enum mxg_action)(size % 4);
 	v.reason = (enum mxg_reason)(size % 8);
 	v.code = size > 0 ? (int)data[0] * 4 : 0;
@@ -67,6 +67,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mxg_exim_result_format(&v, out, sizeof(out));
 	check_result(out);
 	mxg_exim_result_format(&v, out, 8);
+	/* an accept with header and report values made of the bytes too */
+	v.action = MXG_ACCEPT;
+	v.xgreylist = 1;
+	memcpy(v.header, data,
+	    size < sizeof(v.header) - 1 ? size : sizeof(v.header) - 1);
+	memcpy(v.report, copy,
+	    size < sizeof(v.report) - 1 ? size : sizeof(v.report) - 1);
+	mxg_exim_result_format(&v, out, sizeof(out));
+	mxg_exim_result_xgreylist(&v, "mx", "::1", 0, out, sizeof(out));
+	check_result(out);
+	mxg_exim_result_format(&v, out, 40);
+	mxg_exim_result_xgreylist(&v, "mx", "::1", 0, out, 40);
+	check_result(out);
 	free(copy);
 	return 0;
 }

@@ -5,6 +5,8 @@
 # time left; after the delay -> 250 and delivered to the maildir; next
 # session -> 250 at once (autowhite); blacklist -> 5xx; whitelisted
 # network (::1) -> 250 at first sight; one transaction with mixed verdicts.
+# The ACL adds the X-Greylist header ("Delayed for 00:00:0N") and a rule's
+# addheader line, read with ${extract}: both are checked in the maildir.
 . tests/integration/exim_lib.sh
 exim_init exim_greylist
 
@@ -13,7 +15,7 @@ exim_rules "# exim_greylist.sh
 greylist ${DELAY}s
 autowhite 1h
 racl whitelist addr ::1/128
-racl whitelist rcpt postmaster@test
+racl whitelist rcpt postmaster@test addheader \"X-Mxgrey-Rule: %r by rule %A, \\\"quoted\\\"\"
 racl blacklist rcpt spam@test msg \"Go away, you are not welcome\"
 racl greylist default msg \"Greylisted by mxgrey, come back later\""
 # as docs/exim-acl.conf suggests: the daemon preloads the object
@@ -59,6 +61,11 @@ wait_until 10 sh -c "grep -rl 'mxgrey-after-delay' '$T/mail/new' >/dev/null 2>&1
 ok "delivered to $T/mail/new"
 grep -q 'mxgrey: accept.*reason=passed' "$T/log/mainlog" ||
     fail "no reason=passed line"
+f=$(grep -rl 'mxgrey-after-delay' "$T/mail/new")
+grep -q "^X-Greylist: Delayed for 00:00:[0-9][0-9] by mxgrey-.* (.* \[127\.0\.0\.1\]); " "$f" ||
+    { sed -n '1,/^$/p' "$f"; fail "no 'X-Greylist: Delayed for' header in the delivered message"; }
+[ "$(grep -c '^X-Greylist:' "$f")" = 1 ] || fail "X-Greylist not exactly once"
+ok "delivered message: $(grep '^X-Greylist:' "$f")"
 
 # 4. autowhite: accepted at once
 r=$(rcpt_reply alice@example.org bob@test)
@@ -78,6 +85,18 @@ esac
 r=$(rcpt_reply carol@example.org dave@test ::1)
 expect_prefix "whitelisted ::1" "$r" "250"
 
+# 6b. two whitelisted recipients in one message: Exim adds a header
+# line that several RCPTs add with the same text once
+out=$(swaks_to ::1 carol@example.org "dave@test,gina@test" \
+    --header "Subject: mxgrey-two-rcpts")
+wait_until 10 sh -c "grep -rl 'mxgrey-two-rcpts' '$T/mail/new' >/dev/null 2>&1" ||
+    { echo "$out"; fail "two-recipient message not delivered"; }
+f=$(grep -rl 'mxgrey-two-rcpts' "$T/mail/new" | head -n 1)
+n=$(grep -c '^X-Greylist: Sender IP whitelisted, not delayed' "$f")
+# once; twice only when the two RCPTs fell in different seconds
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "two recipients: $n X-Greylist lines"
+ok "two recipients: X-Greylist added $n time(s)"
+
 # 7. one transaction, mixed verdicts: greylist, blacklist, whitelist
 out=$(swaks_to 127.0.0.1 erin@example.org \
     "frank@test,spam@test,postmaster@test" --header "Subject: mxgrey-mixed")
@@ -94,6 +113,11 @@ f=$(grep -rl 'mxgrey-mixed' "$T/mail/new")
 grep -q '^Envelope-to: postmaster@test$' "$f" ||
     fail "mixed message delivered to the wrong recipients: $(grep Envelope-to "$f")"
 ok "mixed transaction: 451 / 5xx / 250, delivered to postmaster only"
+grep -q '^X-Mxgrey-Rule: postmaster@test by rule 5, "quoted"$' "$f" ||
+    { sed -n '1,/^$/p' "$f"; fail "no addheader line in the delivered message"; }
+grep -q '^X-Greylist: Sender IP whitelisted, not delayed by mxgrey-' "$f" ||
+    fail "no 'not delayed' X-Greylist header"
+ok "rule's addheader line and X-Greylist in the delivered message"
 
 # 8. the store holds what the sessions made
 ctl dump >"$T/dump.txt" || fail "mxgreyctl dump failed"

@@ -148,6 +148,10 @@ $EXIM_RCPT_EXTRA
   warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}$1}
   warn condition = \${if match{\$acl_m_grey}{\N^accept\N}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
+  warn condition = \${if and{{match{\$acl_m_grey}{\N^accept\t\N}}{!eq{\${extract{xgreylist}{\$acl_m_grey}}}{}}}}
+       add_header = :after_received:X-Greylist: \${extract{xgreylist}{\$acl_m_grey}}
+  warn condition = \${if and{{match{\$acl_m_grey}{\N^accept\t\N}}{!eq{\${extract{header}{\$acl_m_grey}}}{}}}}
+       add_header = \${extract{header}{\$acl_m_grey}}
   deny condition = \${if match{\$acl_m_grey}{\N^reject \N}}
        message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
        log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}

@@ -3,14 +3,15 @@
 # local_scan() (main option local_scan_path) for end-of-DATA rules:
 # a dacl blacklist on the body -> 550 after DATA; a dacl greylist on a
 # header -> 451 after DATA for the whole message, all recipients in the
-# store, accepted and delivered after the delay; other mail -> 250.
+# store, accepted and delivered after the delay with the rule's addheader
+# line; other mail -> 250.
 . tests/integration/exim_lib.sh
 exim_init exim_local_scan
 
 exim_rules "greylist 2s
 racl whitelist default
 dacl blacklist body \"BUY NOW\" msg \"no spam here\"
-dacl greylist header /^Subject: .*greylist-me/
+dacl greylist header /^Subject: .*greylist-me/ addheader \"X-Mxgrey-Data: waited %E\"
 dacl whitelist default"
 EXIM_EXTRA="local_scan_path = $SO"
 EXIM_RCPT_EXTRA="  warn set acl_m_mxgrey_config = $RULES
@@ -51,6 +52,10 @@ expect_prefix "dacl greylist, after the delay" "$r" "250"
 wait_until 10 sh -c "grep -rl 'greylist-me' '$T/mail/new' >/dev/null 2>&1" ||
     fail "message not delivered after the delay"
 ok "delivered after the delay"
+f=$(grep -rl 'greylist-me' "$T/mail/new" | head -n 1)
+grep -q '^X-Mxgrey-Data: waited 0:00:0[2-9]$' "$f" ||
+    { sed -n '1,/^$/p' "$f"; fail "no dacl addheader line in the message"; }
+ok "dacl addheader line added: $(grep '^X-Mxgrey-Data:' "$f")"
 grep -q 'local_scan() function crashed\|local_scan() function timed out' \
     "$T/log/mainlog" && fail "local_scan crashed or timed out"
 ! panics || fail "unexpected panic log lines"
