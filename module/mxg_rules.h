@@ -239,4 +239,12 @@ unsigned mxg_rules_needs(const struct mxg_ruleset *rs, enum mxg_stage stage);
 const char *const *mxg_rules_dnsrbl_zones(
     const struct mxg_ruleset *rs, enum mxg_stage stage, size_t *n);
 
+/*
+ * mxg_rules_header_rule: the line of the first rule (either stage) with
+ * an `addheader` (*what "addheader") or a `report` text (*what
+ * "report"), so a host that cannot add headers can say so at load;
+ * 0 when no rule has either.
+ */
+unsigned mxg_rules_header_rule(const struct mxg_ruleset *rs, const char **what);
+
 #endif

@@ -489,3 +489,22 @@ mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
 	}
 	return MXG_OK;
 }
+
+/* mxg_rules_header_rule: see mxg_rules.h. */
+unsigned
+mxg_rules_header_rule(const struct mxg_ruleset *rs, const char **what)
+{
+	const struct mxg_rule *r;
+	size_t i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < rs->st[i].nrules; j++) {
+			r = &rs->st[i].rules[j];
+			if (r->addheader != NULL || r->report != NULL) {
+				*what = r->addheader != NULL ? "addheader"
+				                             : "report";
+				return r->line;
+			}
+		}
+	return 0;
+}

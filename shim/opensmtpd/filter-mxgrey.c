@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mxg_rules.h"
 #include "mxgrey.h"
 #include "smtpd_filter.h"
 #include "smtpd_loop.h"
@@ -184,6 +185,35 @@ on_line(void *ctx, char *line, size_t len)
 	smtpd_filter_line(fm->filter, line, len);
 }
 
+/*
+ * A filter answers RCPT TO with proceed or reject and never edits the
+ * message: a rule's addheader line and its report text (the X-Greylist
+ * header) cannot be honoured. Say so once per load of the rules, with
+ * the first rule concerned, rather than drop them silently.
+ */
+static void
+warn_headers(struct filter_main *fm)
+{
+	struct mxg_log quiet = { NULL, NULL };
+	struct mxg_ruleset *rs;
+	const char *what = NULL;
+	char line[512];
+	unsigned at;
+	int err;
+
+	if ((rs = mxg_rules_load(fm->rules, &quiet, &err)) == NULL)
+		return; /* the engine has logged why */
+	if ((at = mxg_rules_header_rule(rs, &what)) != 0) {
+		(void)snprintf(line, sizeof(line),
+		    "%s:%u: %s is not supported by filter-mxgrey (it cannot "
+		    "add headers to the message): no rule's addheader line "
+		    "or report header is added",
+		    fm->rules, at, what);
+		log_line(fm, MXG_LOG_WARNING, line);
+	}
+	mxg_rules_free(rs);
+}
+
 /* The engine logs the outcome, with every error's location. */
 static void
 on_hup(void *ctx)
@@ -195,8 +225,10 @@ on_hup(void *ctx)
 		return;
 	}
 	log_line(fm, MXG_LOG_NOTICE, "SIGHUP: reloading rules");
-	if (mxg_reload(fm->engine) == MXG_OK &&
-	    mxg_has_data_rules(fm->engine) &&
+	if (mxg_reload(fm->engine) != MXG_OK)
+		return;
+	warn_headers(fm);
+	if (mxg_has_data_rules(fm->engine) &&
 	    !smtpd_filter_wants_data(fm->filter))
 		log_line(fm, MXG_LOG_WARNING,
 		    "the rules now have dacl rules: restart smtpd so that "
@@ -290,6 +322,8 @@ main(int argc, char *argv[])
 		    stderr, "error: cannot start: %s\n", strerror(errno));
 		goto done;
 	}
+	if (err == MXG_OK)
+		warn_headers(&fm);
 	/* messages are asked for at the handshake: only if needed */
 	if (fm.engine != NULL && mxg_has_data_rules(fm.engine)) {
 		smtpd_filter_want_data(fm.filter, 1);

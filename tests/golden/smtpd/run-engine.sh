@@ -3,7 +3,8 @@
 # and engine (a fresh tdb store each): for each
 # tests/golden/smtpd/engine/NAME.in,
 #   filter-mxgrey -f NAME.conf -s NAME.tdb < NAME.in
-# must print exactly NAME.ref. smtpd's timestamps are the engine's clock,
+# must print exactly NAME.ref (and, with a NAME.warn, hold its line on
+# stderr). smtpd's timestamps are the engine's clock,
 # so a transcript travels in time (first sight, early retry, pass,
 # autowhite, expiry) in milliseconds. MXG_GOLDEN_UPDATE=1 rewrites .ref.
 BIN=./shim/opensmtpd/filter-mxgrey
@@ -27,6 +28,11 @@ for t in "$DIR"/*.in; do
 		bad=$((bad + 1))
 	elif ! diff -u "$DIR/$name.ref" "$OUT/$name.out"; then
 		echo "FAIL: $name: output differs from $name.ref"
+		bad=$((bad + 1))
+	elif [ -f "$DIR/$name.warn" ] &&
+	    ! grep -qF "$(cat "$DIR/$name.warn")" "$OUT/$name.err"; then
+		echo "FAIL: $name: stderr lacks the line of $name.warn"
+		cat "$OUT/$name.err"
 		bad=$((bad + 1))
 	else
 		echo "ok: $name"
