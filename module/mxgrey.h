@@ -26,7 +26,8 @@ extern "C" {
 
 /*
  * Bumped whenever a struct below changes shape. Shims pass it in.
- * 2: struct mxg_verdict gained delayed, xgreylist, header and report.
+ * 2: struct mxg_verdict gained delayed, xgreylist, header and report;
+ *    struct mxg_host gained flags.
  */
 #define MXGREY_API_VERSION 2
 
