@@ -1,8 +1,8 @@
 /*
  * mxg_rules_int.h: the compiled ruleset, shared by the parser
- * (mxg_rules_parse.c), the tokenizer (mxg_rules_lex.c), the keyword table
- * (mxg_rules_kw.c) and the evaluator (mxg_rules_eval.c). Not for use
- * outside the rules subsystem.
+ * (mxg_rules_parse.c, mxg_rules_acl.c), the tokenizer (mxg_rules_lex.c),
+ * the keyword table (mxg_rules_kw.c) and the evaluator
+ * (mxg_rules_eval.c). Not for use outside the rules subsystem.
  */
 #ifndef MXG_RULES_INT_H
 #define MXG_RULES_INT_H

@@ -2,40 +2,28 @@
  * mxg_rules_parse.c: recursive-descent parser and compiler for the rules
  * language (milter-greylist greylist.conf). Reports every error as
  * "file:line:col: message" and refuses the whole file if there was any.
+ * Here: the parser's allocation, diagnostics and token stream (shared
+ * through mxg_rules_parser.h), lists, the global directives and the
+ * statement loop; racl/dacl rules are in mxg_rules_acl.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "mxgrey.h"
 #include "mxg_rules_int.h"
+#include "mxg_rules_parser.h"
 
 #define MAX_ERRORS 100
 
-struct parser {
-	struct mxg_lexer lx;
-	struct mxg_token tok;
-	const char *name;
-	const struct mxg_log *log;
-	struct mxg_ruleset *rs;
-	unsigned nerr;
-	int oom;
-	int reflags; /* extra regcomp flags for the list being read */
-	int quiet;   /* statement already in error: count, do not report */
-	int ccodes;  /* reading country codes */
-};
-
 /* ---- allocation owned by the ruleset ---------------------------------- */
 
-static void *
-own(struct parser *p, void *ptr)
+/* mxg_rules_own: see mxg_rules_parser.h. */
+void *
+mxg_rules_own(struct mxg_parser *p, void *ptr)
 {
 	struct mxg_ruleset *rs = p->rs;
 	void **na;
@@ -59,28 +47,30 @@ own(struct parser *p, void *ptr)
 	return ptr;
 }
 
-static void *
-zalloc(struct parser *p, size_t size)
+/* mxg_rules_zalloc: see mxg_rules_parser.h. */
+void *
+mxg_rules_zalloc(struct mxg_parser *p, size_t size)
 {
-	return own(p, calloc(1, size));
+	return mxg_rules_own(p, calloc(1, size));
 }
 
-static char *
-sdup(struct parser *p, const char *s, size_t len)
+/* mxg_rules_sdup: see mxg_rules_parser.h. */
+char *
+mxg_rules_sdup(struct mxg_parser *p, const char *s, size_t len)
 {
 	char *d;
 
-	if ((d = own(p, malloc(len + 1))) == NULL)
+	if ((d = mxg_rules_own(p, malloc(len + 1))) == NULL)
 		return NULL;
 	memcpy(d, s, len);
 	d[len] = '\0';
 	return d;
 }
 
-/* grow an owned-by-realloc array; the final pointer is owned at the end */
-/* arrp points to the array pointer (of any type): copied with memcpy */
-static int
-grow(struct parser *p, void *arrp, size_t *cap, size_t n, size_t elem)
+/* mxg_rules_grow: see mxg_rules_parser.h. */
+int
+mxg_rules_grow(
+    struct mxg_parser *p, void *arrp, size_t *cap, size_t n, size_t elem)
 {
 	void *old, *na;
 	size_t nc;
@@ -100,10 +90,6 @@ grow(struct parser *p, void *arrp, size_t *cap, size_t n, size_t elem)
 
 /* ---- diagnostics ---------------------------------------------------- */
 
-static void perr(struct parser *p, const struct mxg_token *t, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-static void pwarn(struct parser *p, const struct mxg_token *t, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * s (len bytes) into buf as printable ASCII: a control or non-ASCII byte
@@ -139,11 +125,12 @@ escape(const char *s, size_t len, char *buf, size_t size)
 	return buf;
 }
 
-static void vreport(struct parser *p, int level, unsigned line, unsigned col,
-    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void vreport(struct mxg_parser *p, int level, unsigned line,
+    unsigned col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 static void
-vreport(struct parser *p, int level, unsigned line, unsigned col,
+vreport(struct mxg_parser *p, int level, unsigned line, unsigned col,
     const char *fmt, va_list ap)
 {
 	char msg[512], safe[1024];
@@ -153,8 +140,10 @@ vreport(struct parser *p, int level, unsigned line, unsigned col,
 	    escape(msg, strlen(msg), safe, sizeof(safe)));
 }
 
-static void
-perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+/* mxg_rules_perr: see mxg_rules_parser.h. */
+void
+mxg_rules_perr(
+    struct mxg_parser *p, const struct mxg_token *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,8 +155,10 @@ perr(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
+/* mxg_rules_pwarn: see mxg_rules_parser.h. */
+void
+mxg_rules_pwarn(
+    struct mxg_parser *p, const struct mxg_token *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -176,9 +167,9 @@ pwarn(struct parser *p, const struct mxg_token *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* printable, bounded excerpt of a token for messages */
-static const char *
-show(const struct mxg_token *t, char *buf, size_t size)
+/* mxg_rules_show: see mxg_rules_parser.h. */
+const char *
+mxg_rules_show(const struct mxg_token *t, char *buf, size_t size)
 {
 	switch (t->type) {
 	case MXG_T_EOF:
@@ -190,7 +181,6 @@ show(const struct mxg_token *t, char *buf, size_t size)
 	}
 }
 
-#define SHOW(t) show((t), showbuf, sizeof(showbuf))
 
 /* ---- token stream --------------------------------------------------- */
 
@@ -200,7 +190,7 @@ show(const struct mxg_token *t, char *buf, size_t size)
  * statement, whose text they spoil, is not checked.
  */
 static void
-badbytes(struct parser *p)
+badbytes(struct mxg_parser *p)
 {
 	struct mxg_lexer *lx = &p->lx;
 	struct mxg_lexbad *b;
@@ -227,13 +217,14 @@ badbytes(struct parser *p)
 	lx->lostbad = 0;
 }
 
-static void
-next(struct parser *p)
+/* mxg_rules_next: see mxg_rules_parser.h. */
+void
+mxg_rules_next(struct mxg_parser *p)
 {
 	mxg_rules_lex_next(&p->lx, &p->tok);
 	switch (p->tok.type) {
 	case MXG_T_ERROR:
-		perr(p, &p->tok, "%s", p->tok.text);
+		mxg_rules_perr(p, &p->tok, "%s", p->tok.text);
 		p->quiet = 1; /* the rest of this statement is noise */
 		p->tok.type = MXG_T_WORD;
 		p->tok.text = "";
@@ -241,7 +232,8 @@ next(struct parser *p)
 		break;
 	case MXG_T_UNCLOSED:
 		/* once, where it opened; the statement ends here */
-		perr(p, &p->tok, "list opened here is not closed with '}'");
+		mxg_rules_perr(
+		    p, &p->tok, "list opened here is not closed with '}'");
 		p->tok.type = MXG_T_NL;
 		break;
 	default:
@@ -250,77 +242,83 @@ next(struct parser *p)
 	badbytes(p);
 }
 
-static int
-atend(const struct parser *p)
+/* mxg_rules_atend: see mxg_rules_parser.h. */
+int
+mxg_rules_atend(const struct mxg_parser *p)
 {
 	return p->tok.type == MXG_T_NL || p->tok.type == MXG_T_EOF;
 }
 
-/* after an error: skip the rest of the statement without more noise */
-static void
-skipstmt(struct parser *p)
+/* mxg_rules_skipstmt: see mxg_rules_parser.h. */
+void
+mxg_rules_skipstmt(struct mxg_parser *p)
 {
 	p->quiet = 1;
-	while (!atend(p))
-		next(p);
+	while (!mxg_rules_atend(p))
+		mxg_rules_next(p);
 }
 
-static int
-isword(const struct parser *p, const char *w)
+/* mxg_rules_isword: see mxg_rules_parser.h. */
+int
+mxg_rules_isword(const struct mxg_parser *p, const char *w)
 {
 	return p->tok.type == MXG_T_WORD && strcmp(p->tok.text, w) == 0;
 }
 
-/* a quoted string, or a bare word where milter-greylist allows one */
-static int
-isstr(const struct parser *p)
+/* mxg_rules_isstr: see mxg_rules_parser.h. */
+int
+mxg_rules_isstr(const struct mxg_parser *p)
 {
 	return p->tok.type == MXG_T_STRING || p->tok.type == MXG_T_WORD;
 }
 
 /* ---- scalar values -------------------------------------------------- */
 
-static long
-want_duration(struct parser *p, const char *what)
+/* mxg_rules_want_duration: see mxg_rules_parser.h. */
+long
+mxg_rules_want_duration(struct mxg_parser *p, const char *what)
 {
 	char showbuf[80];
 	long d;
 
-	if (!isstr(p) || (d = mxg_rules_duration(p->tok.text)) < 0) {
-		perr(p, &p->tok,
+	if (!mxg_rules_isstr(p) || (d = mxg_rules_duration(p->tok.text)) < 0) {
+		mxg_rules_perr(p, &p->tok,
 		    "%s: expected a duration (90, 90s, 10m, 2h, 1d, 1w), got "
 		    "'%s'",
-		    what, SHOW(&p->tok));
+		    what, MXG_SHOW(&p->tok));
 		return -1;
 	}
-	next(p);
+	mxg_rules_next(p);
 	return d;
 }
 
-static const char *
-want_string(struct parser *p, const char *what)
+/* mxg_rules_want_string: see mxg_rules_parser.h. */
+const char *
+mxg_rules_want_string(struct mxg_parser *p, const char *what)
 {
 	char showbuf[80];
 	const char *s;
 
 	if (p->tok.type != MXG_T_STRING) {
-		perr(p, &p->tok, "%s: expected a quoted string, got '%s'", what,
-		    SHOW(&p->tok));
+		mxg_rules_perr(p, &p->tok,
+		    "%s: expected a quoted string, got '%s'", what,
+		    MXG_SHOW(&p->tok));
 		return NULL;
 	}
-	s = sdup(p, p->tok.text, p->tok.len);
-	next(p);
+	s = mxg_rules_sdup(p, p->tok.text, p->tok.len);
+	mxg_rules_next(p);
 	return s;
 }
 
 /* ---- lists ---------------------------------------------------------- */
 
-static struct mxg_rlist *
-newlist(struct parser *p, int type, const char *name)
+/* mxg_rules_newlist: see mxg_rules_parser.h. */
+struct mxg_rlist *
+mxg_rules_newlist(struct mxg_parser *p, int type, const char *name)
 {
 	struct mxg_rlist *l;
 
-	if ((l = zalloc(p, sizeof(*l))) == NULL)
+	if ((l = mxg_rules_zalloc(p, sizeof(*l))) == NULL)
 		return NULL;
 	l->type = type;
 	l->name = name;
@@ -330,7 +328,7 @@ newlist(struct parser *p, int type, const char *name)
 }
 
 static regex_t *
-compile(struct parser *p, const struct mxg_token *t, regex_t *re)
+compile(struct mxg_parser *p, const struct mxg_token *t, regex_t *re)
 {
 	char err[160];
 	const char *why;
@@ -342,19 +340,19 @@ compile(struct parser *p, const struct mxg_token *t, regex_t *re)
 	flags |= p->reflags;
 	if ((why = mxg_rules_re_check(t->text, (flags & REG_EXTENDED) != 0)) !=
 	    NULL) {
-		perr(p, t, "%s", why);
+		mxg_rules_perr(p, t, "%s", why);
 		return NULL;
 	}
 	if ((r = regcomp(re, t->text, flags)) != 0) {
 		regerror(r, re, err, sizeof(err));
-		perr(p, t, "bad regular expression: %s", err);
+		mxg_rules_perr(p, t, "bad regular expression: %s", err);
 		return NULL;
 	}
 	return re;
 }
 
 static int
-addstr(struct parser *p, struct mxg_strset **set, const char *s, size_t len)
+addstr(struct mxg_parser *p, struct mxg_strset **set, const char *s, size_t len)
 {
 	if (*set == NULL && (*set = mxg_strset_new()) == NULL) {
 		p->oom = 1;
@@ -369,7 +367,7 @@ addstr(struct parser *p, struct mxg_strset **set, const char *s, size_t len)
 
 /* one list item: the current token. Errors are reported; returns 0/-1 */
 static int
-listitem(struct parser *p, struct mxg_rlist *l, int substr)
+listitem(struct mxg_parser *p, struct mxg_rlist *l, int substr)
 {
 	char showbuf[80];
 	const struct mxg_token *t = &p->tok;
@@ -379,12 +377,12 @@ listitem(struct parser *p, struct mxg_rlist *l, int substr)
 	size_t len;
 
 	if (l->type == MXG_L_ADDR) {
-		if (!isstr(p) ||
+		if (!mxg_rules_isstr(p) ||
 		    mxg_rules_ipprefix(t->text, &ip, &prefix) != 0) {
-			perr(p, t,
+			mxg_rules_perr(p, t,
 			    "expected an IP address or network "
 			    "(192.0.2.0/24, 2001:db8::/32), got '%s'",
-			    SHOW(t));
+			    MXG_SHOW(t));
 			return -1;
 		}
 		if (l->cidr == NULL && (l->cidr = mxg_cidr_new()) == NULL) {
@@ -395,31 +393,33 @@ listitem(struct parser *p, struct mxg_rlist *l, int substr)
 			p->oom = 1;
 		return 0;
 	}
-	if (p->ccodes && (!isstr(p) || t->len != 2)) {
-		perr(p, t,
+	if (p->ccodes && (!mxg_rules_isstr(p) || t->len != 2)) {
+		mxg_rules_perr(p, t,
 		    "geoip: expected a two-letter country code, got '%s'",
-		    SHOW(t));
+		    MXG_SHOW(t));
 		return -1;
 	}
 	if (t->type == MXG_T_REGEX) {
-		if (grow(p, &l->re, &l->capre, l->nre, sizeof(*l->re)) != 0)
+		if (mxg_rules_grow(
+		        p, &l->re, &l->capre, l->nre, sizeof(*l->re)) != 0)
 			return -1;
 		if (compile(p, t, &l->re[l->nre]) == NULL)
 			return -1;
 		l->nre++;
 		return 0;
 	}
-	if (!isstr(p) || t->len == 0) {
-		perr(p, t, "expected a string or /regex/, got '%s'", SHOW(t));
+	if (!mxg_rules_isstr(p) || t->len == 0) {
+		mxg_rules_perr(p, t, "expected a string or /regex/, got '%s'",
+		    MXG_SHOW(t));
 		return -1;
 	}
 	s = t->text;
 	len = t->len;
 	if (substr) {
-		if (grow(p, &l->subs, &l->capsubs, l->nsubs,
+		if (mxg_rules_grow(p, &l->subs, &l->capsubs, l->nsubs,
 		        sizeof(*l->subs)) != 0)
 			return -1;
-		if ((l->subs[l->nsubs] = sdup(p, s, len)) == NULL)
+		if ((l->subs[l->nsubs] = mxg_rules_sdup(p, s, len)) == NULL)
 			return -1;
 		l->nsubs++;
 		return 0;
@@ -449,45 +449,46 @@ listitem(struct parser *p, struct mxg_rlist *l, int substr)
 	}
 }
 
-/* a single item, or { item ... } */
-static int
-listvalues(struct parser *p, struct mxg_rlist *l, int substr)
+/* mxg_rules_listvalues: see mxg_rules_parser.h. */
+int
+mxg_rules_listvalues(struct mxg_parser *p, struct mxg_rlist *l, int substr)
 {
 	char showbuf[80];
 	int bad = 0;
 
 	if (p->tok.type != MXG_T_LBRACE) {
-		if (atend(p)) {
-			perr(p, &p->tok, "expected a value, got %s",
-			    SHOW(&p->tok));
+		if (mxg_rules_atend(p)) {
+			mxg_rules_perr(p, &p->tok, "expected a value, got %s",
+			    MXG_SHOW(&p->tok));
 			return -1;
 		}
 		if (listitem(p, l, substr) != 0)
 			bad = 1;
-		next(p);
+		mxg_rules_next(p);
 		return bad ? -1 : 0;
 	}
-	next(p);
+	mxg_rules_next(p);
 	while (p->tok.type != MXG_T_RBRACE) {
-		if (atend(p))
-			return -1; /* not closed: next() said so */
+		if (mxg_rules_atend(p))
+			return -1; /* not closed: mxg_rules_next() said so */
 		if (p->tok.type == MXG_T_LBRACE) {
-			perr(p, &p->tok, "unexpected '%s' in a list",
-			    SHOW(&p->tok));
-			next(p);
+			mxg_rules_perr(p, &p->tok, "unexpected '%s' in a list",
+			    MXG_SHOW(&p->tok));
+			mxg_rules_next(p);
 			bad = 1;
 			continue;
 		}
 		if (listitem(p, l, substr) != 0)
 			bad = 1;
-		next(p);
+		mxg_rules_next(p);
 	}
-	next(p);
+	mxg_rules_next(p);
 	return bad ? -1 : 0;
 }
 
-static struct mxg_rlist *
-findlist(struct parser *p, const char *name)
+/* mxg_rules_findlist: see mxg_rules_parser.h. */
+struct mxg_rlist *
+mxg_rules_findlist(struct mxg_parser *p, const char *name)
 {
 	struct mxg_rlist *l;
 
@@ -499,7 +500,7 @@ findlist(struct parser *p, const char *name)
 
 /* list "name" addr|domain|from|rcpt|helo { ... } */
 static void
-d_list(struct parser *p)
+d_list(struct mxg_parser *p)
 {
 	static const struct {
 		const char *name;
@@ -514,41 +515,43 @@ d_list(struct parser *p)
 	size_t i;
 
 	nametok = p->tok;
-	if ((name = want_string(p, "list")) == NULL)
+	if ((name = mxg_rules_want_string(p, "list")) == NULL)
 		return;
-	if (findlist(p, name) != NULL)
-		perr(p, &nametok, "list \"%s\" is already defined", name);
+	if (mxg_rules_findlist(p, name) != NULL)
+		mxg_rules_perr(
+		    p, &nametok, "list \"%s\" is already defined", name);
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (isword(p, types[i].name))
+		if (mxg_rules_isword(p, types[i].name))
 			break;
 	if (i == sizeof(types) / sizeof(types[0])) {
 		if (p->tok.type == MXG_T_WORD &&
 		    mxg_rules_kw_find(p->tok.text, p->tok.len) != NULL)
-			perr(p, &p->tok,
+			mxg_rules_perr(p, &p->tok,
 			    "list type '%s' is unsupported (supported: addr, "
 			    "domain, from, rcpt, helo)",
-			    SHOW(&p->tok));
+			    MXG_SHOW(&p->tok));
 		else
-			perr(p, &p->tok,
+			mxg_rules_perr(p, &p->tok,
 			    "expected a list type (addr, domain, from, rcpt, "
 			    "helo), got '%s'",
-			    SHOW(&p->tok));
+			    MXG_SHOW(&p->tok));
 		return;
 	}
-	next(p);
-	if ((l = newlist(p, types[i].type, name)) == NULL)
+	mxg_rules_next(p);
+	if ((l = mxg_rules_newlist(p, types[i].type, name)) == NULL)
 		return;
 	if (p->tok.type != MXG_T_LBRACE) {
-		perr(p, &p->tok, "expected '{' after the list type, got '%s'",
-		    SHOW(&p->tok));
+		mxg_rules_perr(p, &p->tok,
+		    "expected '{' after the list type, got '%s'",
+		    MXG_SHOW(&p->tok));
 		return;
 	}
-	listvalues(p, l, 0);
+	mxg_rules_listvalues(p, l, 0);
 }
 
 /* dnsrbl "name" zone answer[/prefix] */
 static void
-d_dnsrbl(struct parser *p)
+d_dnsrbl(struct mxg_parser *p)
 {
 	char showbuf[80];
 	struct mxg_rbl *r;
@@ -557,40 +560,43 @@ d_dnsrbl(struct parser *p)
 	size_t i;
 
 	t = p->tok;
-	if ((name = want_string(p, "dnsrbl")) == NULL)
+	if ((name = mxg_rules_want_string(p, "dnsrbl")) == NULL)
 		return;
 	for (i = 0; i < p->rs->nrbls; i++)
 		if (strcmp(p->rs->rbls[i]->name, name) == 0) {
-			perr(p, &t, "dnsrbl \"%s\" is already defined", name);
+			mxg_rules_perr(
+			    p, &t, "dnsrbl \"%s\" is already defined", name);
 			return;
 		}
 	if (p->rs->nrbls >= sizeof(unsigned long) * CHAR_BIT) {
-		perr(p, &t, "too many dnsrbl definitions (at most %zu)",
+		mxg_rules_perr(p, &t,
+		    "too many dnsrbl definitions (at most %zu)",
 		    sizeof(unsigned long) * CHAR_BIT);
 		return;
 	}
-	if ((r = zalloc(p, sizeof(*r))) == NULL)
+	if ((r = mxg_rules_zalloc(p, sizeof(*r))) == NULL)
 		return;
 	r->name = name;
-	if (!isstr(p) || p->tok.len == 0 || p->tok.len > 200 ||
+	if (!mxg_rules_isstr(p) || p->tok.len == 0 || p->tok.len > 200 ||
 	    strchr(p->tok.text, ' ') != NULL) {
-		perr(p, &p->tok, "dnsrbl: expected a DNS zone, got '%s'",
-		    SHOW(&p->tok));
+		mxg_rules_perr(p, &p->tok,
+		    "dnsrbl: expected a DNS zone, got '%s'", MXG_SHOW(&p->tok));
 		return;
 	}
-	r->zone = sdup(p, p->tok.text, p->tok.len);
-	next(p);
-	if (!isstr(p) ||
+	r->zone = mxg_rules_sdup(p, p->tok.text, p->tok.len);
+	mxg_rules_next(p);
+	if (!mxg_rules_isstr(p) ||
 	    mxg_rules_ipprefix(p->tok.text, &r->answer, &r->prefix) != 0 ||
 	    r->answer.family != 4) {
-		perr(p, &p->tok,
+		mxg_rules_perr(p, &p->tok,
 		    "dnsrbl: expected an IPv4 answer (127.0.0.2 or "
 		    "127.0.0.0/24), got '%s'",
-		    SHOW(&p->tok));
+		    MXG_SHOW(&p->tok));
 		return;
 	}
-	next(p);
-	if (grow(p, &p->rs->rbls, &i, p->rs->nrbls, sizeof(*p->rs->rbls)) != 0)
+	mxg_rules_next(p);
+	if (mxg_rules_grow(
+	        p, &p->rs->rbls, &i, p->rs->nrbls, sizeof(*p->rs->rbls)) != 0)
 		return;
 	r->idx = (unsigned)p->rs->nrbls;
 	p->rs->rbls[p->rs->nrbls++] = r;
@@ -598,7 +604,7 @@ d_dnsrbl(struct parser *p)
 
 /* sm_macro "name" "macro" "value" | /regex/ | unset */
 static void
-d_smmacro(struct parser *p)
+d_smmacro(struct mxg_parser *p)
 {
 	char showbuf[80];
 	struct mxg_macro_def *m;
@@ -606,44 +612,44 @@ d_smmacro(struct parser *p)
 	size_t i, cap;
 
 	t = p->tok;
-	if ((m = zalloc(p, sizeof(*m))) == NULL)
+	if ((m = mxg_rules_zalloc(p, sizeof(*m))) == NULL)
 		return;
-	if ((m->name = want_string(p, "sm_macro")) == NULL)
+	if ((m->name = mxg_rules_want_string(p, "sm_macro")) == NULL)
 		return;
 	for (i = 0; i < p->rs->nmacros; i++)
 		if (strcmp(p->rs->macros[i]->name, m->name) == 0) {
-			perr(p, &t, "sm_macro \"%s\" is already defined",
-			    m->name);
+			mxg_rules_perr(p, &t,
+			    "sm_macro \"%s\" is already defined", m->name);
 			return;
 		}
-	if ((m->macro = want_string(p, "sm_macro")) == NULL)
+	if ((m->macro = mxg_rules_want_string(p, "sm_macro")) == NULL)
 		return;
-	if (isword(p, "unset")) {
+	if (mxg_rules_isword(p, "unset")) {
 		m->unset = 1;
 	} else if (p->tok.type == MXG_T_STRING) {
-		m->value = sdup(p, p->tok.text, p->tok.len);
+		m->value = mxg_rules_sdup(p, p->tok.text, p->tok.len);
 	} else if (p->tok.type == MXG_T_REGEX) {
-		if ((m->re = zalloc(p, sizeof(*m->re))) == NULL)
+		if ((m->re = mxg_rules_zalloc(p, sizeof(*m->re))) == NULL)
 			return;
 		if (compile(p, &p->tok, m->re) == NULL) {
 			m->re = NULL;
 			return;
 		}
-		if (grow(p, &p->rs->regexes, &p->rs->capregexes,
+		if (mxg_rules_grow(p, &p->rs->regexes, &p->rs->capregexes,
 		        p->rs->nregexes, sizeof(*p->rs->regexes)) != 0) {
 			regfree(m->re);
 			return;
 		}
 		p->rs->regexes[p->rs->nregexes++] = m->re;
 	} else {
-		perr(p, &p->tok,
+		mxg_rules_perr(p, &p->tok,
 		    "sm_macro: expected \"value\", /regex/ or unset, got '%s'",
-		    SHOW(&p->tok));
+		    MXG_SHOW(&p->tok));
 		return;
 	}
-	next(p);
+	mxg_rules_next(p);
 	cap = p->rs->nmacros;
-	if (grow(p, &p->rs->macros, &cap, p->rs->nmacros,
+	if (mxg_rules_grow(p, &p->rs->macros, &cap, p->rs->nmacros,
 	        sizeof(*p->rs->macros)) != 0)
 		return;
 	p->rs->macros[p->rs->nmacros++] = m;
@@ -698,7 +704,7 @@ resolver_ok(const char *s, size_t len)
 }
 
 static void
-d_resolver(struct parser *p)
+d_resolver(struct mxg_parser *p)
 {
 	char showbuf[80];
 	struct mxg_ruleset *rs = p->rs;
@@ -706,32 +712,32 @@ d_resolver(struct parser *p)
 	long d;
 
 	if (p->tok.type != MXG_T_STRING) {
-		perr(p, &p->tok,
+		mxg_rules_perr(p, &p->tok,
 		    "resolver: expected a quoted address, got "
 		    "'%s'",
-		    SHOW(&p->tok));
+		    MXG_SHOW(&p->tok));
 		return;
 	}
 	while (p->tok.type == MXG_T_STRING) {
 		if (!resolver_ok(p->tok.text, p->tok.len)) {
-			perr(p, &p->tok,
+			mxg_rules_perr(p, &p->tok,
 			    "resolver: expected an IP address with an optional "
 			    "port (\"127.0.0.1:5353\", \"[::1]:53\"), got '%s'",
-			    SHOW(&p->tok));
+			    MXG_SHOW(&p->tok));
 			return;
 		}
 		cap = rs->nresolvers;
-		if (grow(p, &rs->resolvers, &cap, rs->nresolvers,
+		if (mxg_rules_grow(p, &rs->resolvers, &cap, rs->nresolvers,
 		        sizeof(*rs->resolvers)) != 0)
 			return;
 		rs->resolvers[rs->nresolvers++] =
-		    sdup(p, p->tok.text, p->tok.len);
-		next(p);
+		    mxg_rules_sdup(p, p->tok.text, p->tok.len);
+		mxg_rules_next(p);
 	}
-	if (isword(p, "timeout")) {
-		next(p);
+	if (mxg_rules_isword(p, "timeout")) {
+		mxg_rules_next(p);
 		n = p->tok.len;
-		if (isstr(p) && n > 2 &&
+		if (mxg_rules_isstr(p) && n > 2 &&
 		    strcmp(p->tok.text + n - 2, "ms") == 0) {
 			char buf[32];
 
@@ -747,16 +753,19 @@ d_resolver(struct parser *p)
 					d = -1;
 			}
 			if (d <= 0) {
-				perr(p, &p->tok, "resolver: bad timeout '%s'",
-				    SHOW(&p->tok));
+				mxg_rules_perr(p, &p->tok,
+				    "resolver: bad timeout '%s'",
+				    MXG_SHOW(&p->tok));
 				return;
 			}
-			next(p);
+			mxg_rules_next(p);
 		} else {
-			if ((d = want_duration(p, "resolver timeout")) < 0)
+			if ((d = mxg_rules_want_duration(
+			         p, "resolver timeout")) < 0)
 				return;
 			if (d > LONG_MAX / 1000) {
-				perr(p, &p->tok, "resolver: timeout too long");
+				mxg_rules_perr(
+				    p, &p->tok, "resolver: timeout too long");
 				return;
 			}
 			d *= 1000;
@@ -769,692 +778,60 @@ d_resolver(struct parser *p)
 
 /* path [octal mode] for socket/dumpfile */
 static const char *
-path_mode(struct parser *p, const char *what, int *mode)
+path_mode(struct mxg_parser *p, const char *what, int *mode)
 {
 	char showbuf[80];
 	const char *path;
 	unsigned long m;
 	const char *s;
 
-	if ((path = want_string(p, what)) == NULL)
+	if ((path = mxg_rules_want_string(p, what)) == NULL)
 		return NULL;
-	if (p->tok.type == MXG_T_WORD && !atend(p)) {
+	if (p->tok.type == MXG_T_WORD && !mxg_rules_atend(p)) {
 		m = 0;
 		for (s = p->tok.text; *s >= '0' && *s <= '7'; s++)
 			m = m * 8 + (unsigned long)(*s - '0');
 		if (*s != '\0' || p->tok.len == 0 || p->tok.len > 4) {
-			perr(p, &p->tok, "%s: expected an octal mode, got '%s'",
-			    what, SHOW(&p->tok));
+			mxg_rules_perr(p, &p->tok,
+			    "%s: expected an octal mode, got '%s'", what,
+			    MXG_SHOW(&p->tok));
 			return NULL;
 		}
 		if (mode != NULL)
 			*mode = (int)m;
-		next(p);
+		mxg_rules_next(p);
 	}
 	return path;
 }
 
 static void
-d_subnet(struct parser *p, int six)
+d_subnet(struct mxg_parser *p, int six)
 {
 	char showbuf[80];
 	unsigned long n;
 	const char *s;
 
 	s = p->tok.text;
-	if (isstr(p) && *s == '/')
+	if (mxg_rules_isstr(p) && *s == '/')
 		s++;
-	if (!isstr(p) || mxg_rules_number(s, 1000, &n) != 0 ||
+	if (!mxg_rules_isstr(p) || mxg_rules_number(s, 1000, &n) != 0 ||
 	    n > (six ? 128u : 32u)) {
-		perr(p, &p->tok, "%s: expected /0 to /%d, got '%s'",
+		mxg_rules_perr(p, &p->tok, "%s: expected /0 to /%d, got '%s'",
 		    six ? "subnetmatch6" : "subnetmatch", six ? 128 : 32,
-		    SHOW(&p->tok));
+		    MXG_SHOW(&p->tok));
 		return;
 	}
 	if (six)
 		p->rs->cf.subnetmatch6 = (int)n;
 	else
 		p->rs->cf.subnetmatch = (int)n;
-	next(p);
-}
-
-/* ---- rules ---------------------------------------------------------- */
-
-static int
-isnetwork(int kind)
-{
-	return kind == KW_DNSRBL_REF || kind == KW_SPF || kind == KW_GEOIP ||
-	    kind == KW_S25R || kind == KW_NORDNS || kind == KW_DOMAIN;
-}
-
-static struct mxg_timespec *
-timespec(struct parser *p)
-{
-	static const int lo[5] = { 0, 0, 1, 1, 0 },
-	                 hi[5] = { 59, 23, 31, 12, 7 };
-	char showbuf[80];
-	struct mxg_timespec *ts;
-	unsigned long long bits[5];
-	char buf[256], *f[5], *save;
-	struct mxg_token t = p->tok;
-	int i;
-
-	if ((ts = zalloc(p, sizeof(*ts))) == NULL)
-		return NULL;
-	if (p->tok.type == MXG_T_STRING) {
-		if (p->tok.len >= sizeof(buf))
-			goto bad;
-		memcpy(buf, p->tok.text, p->tok.len + 1);
-		for (i = 0; i < 5; i++)
-			if ((f[i] = strtok_r(i ? NULL : buf, " \t", &save)) ==
-			    NULL)
-				goto bad;
-		if (strtok_r(NULL, " \t", &save) != NULL)
-			goto bad;
-		for (i = 0; i < 5; i++)
-			if (mxg_rules_timefield(f[i], lo[i], hi[i], &bits[i]) !=
-			    0)
-				goto bad;
-		next(p);
-	} else {
-		for (i = 0; i < 5; i++) {
-			if (p->tok.type != MXG_T_WORD ||
-			    mxg_rules_timefield(
-			        p->tok.text, lo[i], hi[i], &bits[i]) != 0)
-				goto bad;
-			next(p);
-		}
-	}
-	ts->min = bits[0];
-	ts->hour = (unsigned long)bits[1];
-	ts->mday = (unsigned long)bits[2];
-	ts->mon = (unsigned long)bits[3];
-	ts->wday = (unsigned long)bits[4];
-	if (ts->wday & (1UL << 7))
-		ts->wday |= 1; /* 7 is Sunday too */
-	return ts;
-bad:
-	perr(p, &t,
-	    "time: expected a crontab-style spec \"min hour mday month "
-	    "wday\" (e.g. \"* 8-18 * * 1-5\"), got '%s'",
-	    SHOW(&p->tok));
-	return NULL;
-}
-
-static int
-cmpop(const char *s, size_t *len)
-{
-	static const struct {
-		const char *s;
-		int op;
-	} ops[] = { { "<=", MXG_CMP_LE }, { ">=", MXG_CMP_GE },
-		{ "==", MXG_CMP_EQ }, { "!=", MXG_CMP_NE }, { "<", MXG_CMP_LT },
-		{ ">", MXG_CMP_GT }, { "=", MXG_CMP_EQ } };
-	size_t i;
-
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strncmp(s, ops[i].s, strlen(ops[i].s)) == 0) {
-			*len = strlen(ops[i].s);
-			return ops[i].op;
-		}
-	*len = 0;
-	return 0;
-}
-
-/* [op] N[k|m|g] (op defaults to >=, as milter-greylist's rcptcount) */
-static int
-comparison(struct parser *p, struct mxg_clause *c, int sizes)
-{
-	char showbuf[80];
-	char buf[64];
-	unsigned long n, mult = 1;
-	size_t oplen, len;
-	int op;
-
-	if (!isstr(p)) {
-		perr(p, &p->tok,
-		    "expected a comparison (> 10, <= 5), got "
-		    "'%s'",
-		    SHOW(&p->tok));
-		return -1;
-	}
-	op = cmpop(p->tok.text, &oplen);
-	if (op != 0 && oplen == p->tok.len) {
-		next(p);
-		oplen = 0;
-	} else if (op == 0) {
-		op = MXG_CMP_GE;
-	}
-	if (!isstr(p) || p->tok.len - oplen >= sizeof(buf)) {
-		perr(p, &p->tok, "expected a number, got '%s'", SHOW(&p->tok));
-		return -1;
-	}
-	if (p->tok.text[oplen] == '$') {
-		perr(p, &p->tok,
-		    "comparison with a property ('%s') is unsupported",
-		    SHOW(&p->tok));
-		return -1;
-	}
-	len = p->tok.len - oplen;
-	memcpy(buf, p->tok.text + oplen, len + 1);
-	if (sizes && len > 1) {
-		switch (buf[len - 1]) {
-		case 'k':
-		case 'K':
-			mult = 1024;
-			break;
-		case 'm':
-		case 'M':
-			mult = 1024 * 1024;
-			break;
-		case 'g':
-		case 'G':
-			mult = 1024UL * 1024 * 1024;
-			break;
-		default:
-			break;
-		}
-		if (mult != 1)
-			buf[len - 1] = '\0';
-	}
-	if (mxg_rules_number(buf, ULONG_MAX / mult, &n) != 0) {
-		perr(p, &p->tok, "expected a number, got '%s'", SHOW(&p->tok));
-		return -1;
-	}
-	c->u.cmp.op = op;
-	c->u.cmp.n = n * mult;
-	next(p);
-	return 0;
-}
-
-/*
- * The S25R heuristic (Selective SMTP Rejection, Asami 2004): generic
- * rDNS names of dynamic hosts. Compiled once per ruleset when used.
- */
-static const char *const s25r_patterns[MXG_S25R_N] = {
-	"^[^.]*[0-9][^0-9.]+[0-9]",
-	"^[^.]*[0-9]{5}",
-	"^([^.]+\\.)?[0-9][^.]*\\.[^.]+\\..+\\.[a-z]",
-	"^[^.]*[0-9]\\.[^.]*[0-9]-[0-9]",
-	"^[^.]*[0-9]\\.[^.]*[0-9]\\.[^.]+\\..+\\.",
-	"^(dhcp|dialup|ppp|[achrsvx]?adsl)[^.]*[0-9]",
-};
-
-static int
-s25r_compile(struct parser *p, const struct mxg_token *t)
-{
-	size_t i;
-
-	if (p->rs->s25r_ready)
-		return 0;
-	for (i = 0; i < MXG_S25R_N; i++) {
-		if (regcomp(&p->rs->s25r[i], s25r_patterns[i],
-		        REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
-			while (i-- > 0)
-				regfree(&p->rs->s25r[i]);
-			perr(p, t, "internal error: S25R pattern %zu", i);
-			return -1;
-		}
-	}
-	p->rs->s25r_ready = 1;
-	return 0;
-}
-
-static int
-spfword(const char *s)
-{
-	static const struct {
-		const char *s;
-		int v;
-	} w[] = { { "pass", MXG_SPF_PASS }, { "fail", MXG_SPF_FAIL },
-		{ "softfail", MXG_SPF_SOFTFAIL },
-		{ "neutral", MXG_SPF_NEUTRAL }, { "none", MXG_SPF_NONE },
-		{ "unknown", MXG_SPF_PERMERROR },
-		{ "permerror", MXG_SPF_PERMERROR },
-		{ "error", MXG_SPF_TEMPERROR },
-		{ "temperror", MXG_SPF_TEMPERROR } };
-	size_t i;
-
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		if (strcasecmp(s, w[i].s) == 0)
-			return w[i].v;
-	return -1;
-}
-
-/* the clause at p->tok (already known to be kind); fills c */
-static int
-clause(struct parser *p, int kind, struct mxg_clause *c, int stage)
-{
-	char showbuf[80];
-	struct mxg_token kwt = p->tok;
-	struct mxg_rlist *l;
-	const char *name;
-	size_t i;
-	int ltype, v;
-
-	c->kind = kind;
-	c->line = kwt.line;
-	c->col = kwt.col;
-	next(p);
-	switch (kind) {
-	case KW_ADDR:
-	case KW_DOMAIN:
-	case KW_FROM:
-	case KW_RCPT:
-	case KW_HELO:
-	case KW_HEADER:
-	case KW_BODY:
-		ltype = kind == KW_ADDR ? MXG_L_ADDR
-		    : kind == KW_DOMAIN ? MXG_L_DOMAIN
-		    : kind == KW_FROM   ? MXG_L_FROM
-		    : kind == KW_RCPT   ? MXG_L_RCPT
-		    : kind == KW_HELO   ? MXG_L_HELO
-		                        : MXG_L_STR;
-		if ((kind == KW_HEADER || kind == KW_BODY) &&
-		    stage != MXG_STAGE_DATA) {
-			perr(p, &kwt, "'%s' is only valid in dacl rules",
-			    kind == KW_HEADER ? "header" : "body");
-			return -1;
-		}
-		if ((l = newlist(p, ltype, NULL)) == NULL)
-			return -1;
-		c->u.list = l;
-		/* header and body: ^ and $ match at each line */
-		p->reflags = ltype == MXG_L_STR ? REG_NEWLINE : 0;
-		v = listvalues(p, l, kind == KW_HEADER || kind == KW_BODY);
-		p->reflags = 0;
-		return v;
-	case KW_AUTH:
-	case KW_TLS:
-		if (p->tok.type != MXG_T_STRING && p->tok.type != MXG_T_REGEX &&
-		    p->tok.type != MXG_T_LBRACE) {
-			c->u.list = NULL; /* bare: any */
-			return 0;
-		}
-		if ((l = newlist(p, MXG_L_STR, NULL)) == NULL)
-			return -1;
-		c->u.list = l;
-		return listvalues(p, l, 0);
-	case KW_LISTREF:
-		if ((name = want_string(p, "list")) == NULL)
-			return -1;
-		if ((l = findlist(p, name)) == NULL) {
-			perr(p, &kwt, "list \"%s\" is not defined", name);
-			return -1;
-		}
-		c->u.list = l;
-		return 0;
-	case KW_SMMACRO_REF:
-		if ((name = want_string(p, "sm_macro")) == NULL)
-			return -1;
-		for (i = 0; i < p->rs->nmacros; i++)
-			if (strcmp(p->rs->macros[i]->name, name) == 0)
-				break;
-		if (i == p->rs->nmacros) {
-			perr(p, &kwt, "sm_macro \"%s\" is not defined", name);
-			return -1;
-		}
-		c->u.macro = p->rs->macros[i];
-		return 0;
-	case KW_DNSRBL_REF:
-		if ((name = want_string(p, "dnsrbl")) == NULL)
-			return -1;
-		for (i = 0; i < p->rs->nrbls; i++)
-			if (strcmp(p->rs->rbls[i]->name, name) == 0)
-				break;
-		if (i == p->rs->nrbls) {
-			perr(p, &kwt, "dnsrbl \"%s\" is not defined", name);
-			return -1;
-		}
-		c->u.rbl = p->rs->rbls[i];
-		return 0;
-	case KW_GEOIP:
-		/* "CC" or { "CC" "DD" ... }: a set of country codes */
-		if ((l = newlist(p, MXG_L_STR, NULL)) == NULL)
-			return -1;
-		c->u.list = l;
-		p->ccodes = 1;
-		v = listvalues(p, l, 0);
-		p->ccodes = 0;
-		return v;
-	case KW_SPF:
-		c->u.spf = MXG_SPF_PASS;
-		if (p->tok.type != MXG_T_WORD ||
-		    mxg_rules_kw_find(p->tok.text, p->tok.len) != NULL)
-			return 0;
-		if (strcmp(p->tok.text, "self") == 0) {
-			perr(p, &p->tok, "spf self is unsupported");
-			return -1;
-		}
-		if ((v = spfword(p->tok.text)) < 0) {
-			perr(p, &p->tok,
-			    "spf: expected pass, fail, softfail, neutral, "
-			    "none, unknown or error, got '%s'",
-			    SHOW(&p->tok));
-			return -1;
-		}
-		c->u.spf = v;
-		next(p);
-		return 0;
-	case KW_TIME:
-		return (c->u.time = timespec(p)) == NULL ? -1 : 0;
-	case KW_RCPTCOUNT:
-		return comparison(p, c, 0);
-	case KW_MSGSIZE:
-		if (stage != MXG_STAGE_DATA) {
-			perr(p, &kwt, "'msgsize' is only valid in dacl rules");
-			return -1;
-		}
-		return comparison(p, c, 1);
-	case KW_S25R:
-		return s25r_compile(p, &kwt);
-	case KW_DEFAULT:
-	case KW_NORDNS:
-		return 0;
-	default:
-		perr(p, &kwt, "internal error: clause %d", kind);
-		return -1;
-	}
-}
-
-static const char *
-fmtvalue(struct parser *p, const char *what)
-{
-	return want_string(p, what);
-}
-
-static unsigned
-fmtneeds(const char *f)
-{
-	unsigned n = 0;
-
-	if (f == NULL)
-		return 0;
-	if (strstr(f, "%C") != NULL)
-		n |= MXG_NEED_GEOIP;
-	if (strstr(f, "%Qs") != NULL)
-		n |= MXG_NEED_SPF;
-	if (strstr(f, "%d") != NULL || strstr(f, "%md") != NULL ||
-	    strstr(f, "%sd") != NULL)
-		n |= MXG_NEED_RDNS;
-	return n;
-}
-
-/* "Name: value": a header name (printable ASCII, no blank, no ':'), then
-   ':'; the value has no line break (an unfolded header line). */
-static int
-header_ok(const char *h, size_t len)
-{
-	size_t n = 0;
-
-	while (n < len && h[n] > ' ' && h[n] < 0x7f && h[n] != ':')
-		n++;
-	if (n == 0 || n == len || h[n] != ':')
-		return 0;
-	for (; n < len; n++)
-		if (h[n] == '\r' || h[n] == '\n' || h[n] == '\0')
-			return 0;
-	return 1;
-}
-
-/* "C.x.y" (RFC 3463): class C (cls, or 2/4/5 when 0), 1-3 digits each. */
-static int
-ecode_ok(const char *e, char cls)
-{
-	int dots = 1, digits = 0;
-
-	if ((cls ? e[0] != cls : (e[0] != '2' && e[0] != '4' && e[0] != '5')) ||
-	    e[1] != '.')
-		return 0;
-	for (e += 2; *e != '\0'; e++) {
-		if (*e == '.') {
-			if (digits == 0 || ++dots > 2)
-				return 0;
-			digits = 0;
-		} else if (*e >= '0' && *e <= '9') {
-			if (++digits > 3)
-				return 0;
-		} else {
-			return 0;
-		}
-	}
-	return dots == 2 && digits > 0;
-}
-
-static int
-value(struct parser *p, int kind, struct mxg_rule *r)
-{
-	char showbuf[80];
-	unsigned long n;
-	long d;
-
-	next(p);
-	switch (kind) {
-	case KW_DELAY:
-		return (r->delay = want_duration(p, "delay")) < 0 ? -1 : 0;
-	case KW_AW:
-		return (r->autowhite = want_duration(p, "autowhite")) < 0 ? -1
-		                                                          : 0;
-	case KW_MSG:
-		return (r->msg = fmtvalue(p, "msg")) == NULL ? -1 : 0;
-	case KW_ECODE:
-		if ((r->ecode = fmtvalue(p, "ecode")) == NULL)
-			return -1;
-		if (strlen(r->ecode) >= MXG_CODE_MAX) {
-			perr(p, &p->tok, "ecode: too long");
-			return -1;
-		}
-		if (!ecode_ok(r->ecode,
-		        r->action == MXG_RA_GREYLIST        ? '4'
-		            : r->action == MXG_RA_BLACKLIST ? '5'
-		                                            : 0)) {
-			perr(p, &p->tok,
-			    "ecode: expected an enhanced status code like "
-			    "%s, got '%s'",
-			    r->action == MXG_RA_BLACKLIST ? "\"5.7.1\""
-			                                  : "\"4.7.1\"",
-			    r->ecode);
-			return -1;
-		}
-		return 0;
-	case KW_REPORTV:
-		return (r->report = fmtvalue(p, "report")) == NULL ? -1 : 0;
-	case KW_LOG:
-		return (r->log = fmtvalue(p, "log")) == NULL ? -1 : 0;
-	case KW_ADDHEADER:
-		if (p->tok.type == MXG_T_STRING &&
-		    !header_ok(p->tok.text, p->tok.len)) {
-			perr(p, &p->tok,
-			    "addheader: expected \"Name: value\" (a header "
-			    "name without blanks, then ':'), got '%s'",
-			    SHOW(&p->tok));
-			return -1;
-		}
-		return (r->addheader = fmtvalue(p, "addheader")) == NULL ? -1
-		                                                         : 0;
-	case KW_NOLOG:
-		r->nolog = 1;
-		return 0;
-	case KW_CODE:
-		if (!isstr(p) || mxg_rules_number(p->tok.text, 999, &n) != 0 ||
-		    n < 200) {
-			perr(p, &p->tok,
-			    "code: expected an SMTP code (451, 550), got '%s'",
-			    SHOW(&p->tok));
-			return -1;
-		}
-		if ((r->action == MXG_RA_GREYLIST && (n < 400 || n > 499)) ||
-		    (r->action == MXG_RA_BLACKLIST && (n < 500 || n > 599))) {
-			perr(p, &p->tok, "code: %s needs a %s code, got '%s'",
-			    r->action == MXG_RA_GREYLIST ? "greylist"
-			                                 : "blacklist",
-			    r->action == MXG_RA_GREYLIST ? "4xx" : "5xx",
-			    SHOW(&p->tok));
-			return -1;
-		}
-		r->code = (int)n;
-		next(p);
-		return 0;
-	default:
-		d = kind;
-		perr(p, &p->tok, "internal error: value %ld", d);
-		return -1;
-	}
-}
-
-static int
-addrule(struct parser *p, struct mxg_stage_rules *st, struct mxg_rule *r)
-{
-	if (grow(p, &st->rules, &st->cap, st->nrules, sizeof(*st->rules)) != 0)
-		return -1;
-	st->rules[st->nrules++] = *r;
-	return 0;
-}
-
-/* racl|dacl [id] action clause... value... */
-static void
-d_acl(struct parser *p, int stage, const struct mxg_token *aclt)
-{
-	char showbuf[80];
-	struct mxg_stage_rules *st = &p->rs->st[stage];
-	const struct mxg_kw *kw;
-	struct mxg_clause *cl = NULL, tmp;
-	size_t ncl = 0, capcl = 0, i, j;
-	struct mxg_rule r;
-	struct mxg_token negt;
-	unsigned errs = p->nerr;
-	int neg, isdefault = 0;
-
-	memset(&r, 0, sizeof(r));
-	r.line = aclt->line;
-	r.delay = -1;
-	r.autowhite = -1;
-	if (p->tok.type == MXG_T_STRING) {
-		r.id = sdup(p, p->tok.text, p->tok.len);
-		next(p);
-	}
-	if (isword(p, "whitelist"))
-		r.action = MXG_RA_WHITELIST;
-	else if (isword(p, "greylist"))
-		r.action = MXG_RA_GREYLIST;
-	else if (isword(p, "blacklist"))
-		r.action = MXG_RA_BLACKLIST;
-	else if (isword(p, "continue"))
-		r.cont = 1;
-	else {
-		perr(p, &p->tok,
-		    "expected whitelist, greylist, blacklist or continue, got "
-		    "'%s'",
-		    SHOW(&p->tok));
-		skipstmt(p);
-		return;
-	}
-	next(p);
-	while (!atend(p) && !p->oom) {
-		neg = 0;
-		negt = p->tok;
-		if (p->tok.type == MXG_T_BANG) {
-			neg = 1;
-			next(p);
-		} else if (isword(p, "not") || isword(p, "no")) {
-			neg = 1;
-			next(p);
-		}
-		kw = p->tok.type == MXG_T_WORD
-		    ? mxg_rules_kw_find(p->tok.text, p->tok.len)
-		    : NULL;
-		if (kw != NULL && kw->clause == KW_UNSUPPORTED) {
-			perr(p, &p->tok, "'%s' is unsupported by mxgrey",
-			    kw->name);
-			skipstmt(p);
-			break;
-		}
-		if (kw != NULL && kw->clause != KW_NONE &&
-		    kw->clause != KW_NOT) {
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.neg = neg;
-			if (clause(p, kw->clause, &tmp, stage) != 0) {
-				skipstmt(p);
-				break;
-			}
-			if (grow(p, &cl, &capcl, ncl, sizeof(*cl)) != 0)
-				break;
-			cl[ncl++] = tmp;
-			continue;
-		}
-		if (kw != NULL && kw->value != KW_NONE && !neg) {
-			if (value(p, kw->value, &r) != 0) {
-				skipstmt(p);
-				break;
-			}
-			continue;
-		}
-		if (neg && kw != NULL && kw->value != KW_NONE)
-			perr(p, &negt, "'%s' cannot be negated", kw->name);
-		else
-			perr(p, &p->tok,
-			    "expected a clause or a value, got "
-			    "'%s'",
-			    SHOW(&p->tok));
-		skipstmt(p);
-		break;
-	}
-	if (p->nerr != errs || p->oom) {
-		free(cl);
-		return;
-	}
-	if (st->closed) {
-		pwarn(p, aclt,
-		    "rule ignored: it follows a 'default' rule of the same "
-		    "stage (line %u)",
-		    st->closed);
-		free(cl);
-		return;
-	}
-	/* no clause at all matches everything, like default */
-	if (!r.cont &&
-	    (ncl == 0 || (ncl == 1 && cl[0].kind == KW_DEFAULT && !cl[0].neg)))
-		isdefault = 1;
-	/* cheap local clauses first, lookups last: stable partition */
-	for (i = 0, j = 0; i < ncl; i++)
-		if (!isnetwork(cl[i].kind)) {
-			tmp = cl[i];
-			memmove(&cl[j + 1], &cl[j], (i - j) * sizeof(*cl));
-			cl[j++] = tmp;
-		}
-	if (cl != NULL && (r.clauses = own(p, cl)) == NULL)
-		return;
-	r.nclauses = ncl;
-	for (i = 0; i < ncl; i++) {
-		switch (cl[i].kind) {
-		case KW_DNSRBL_REF:
-			st->needs |= MXG_NEED_DNSRBL;
-			break;
-		case KW_SPF:
-			st->needs |= MXG_NEED_SPF;
-			break;
-		case KW_GEOIP:
-			st->needs |= MXG_NEED_GEOIP;
-			break;
-		case KW_S25R:
-		case KW_NORDNS:
-		case KW_DOMAIN:
-			st->needs |= MXG_NEED_RDNS;
-			break;
-		default:
-			break;
-		}
-	}
-	st->needs |= fmtneeds(r.msg) | fmtneeds(r.log) | fmtneeds(r.report) |
-	    fmtneeds(r.addheader);
-	if (addrule(p, st, &r) == 0 && isdefault)
-		st->closed = r.line;
+	mxg_rules_next(p);
 }
 
 /* ---- statements ----------------------------------------------------- */
 
 static void
-statement(struct parser *p)
+statement(struct mxg_parser *p)
 {
 	char showbuf[80];
 	struct mxg_config *cf = &p->rs->cf;
@@ -1467,42 +844,45 @@ statement(struct parser *p)
 	kwt = p->tok;
 	errs = p->nerr;
 	if (p->tok.type != MXG_T_WORD) {
-		perr(p, &p->tok, "expected a keyword, got '%s'", SHOW(&p->tok));
-		skipstmt(p);
+		mxg_rules_perr(p, &p->tok, "expected a keyword, got '%s'",
+		    MXG_SHOW(&p->tok));
+		mxg_rules_skipstmt(p);
 		return;
 	}
 	kw = mxg_rules_kw_find(p->tok.text, p->tok.len);
 	if (kw != NULL && kw->global == KW_NONE && kw->clause != KW_NONE) {
-		perr(p, &p->tok,
+		mxg_rules_perr(p, &p->tok,
 		    "'%s' is a clause: use it in a racl or dacl rule",
 		    kw->name);
-		skipstmt(p);
+		mxg_rules_skipstmt(p);
 		return;
 	}
 	if (kw == NULL || kw->global == KW_NONE) {
-		perr(p, &p->tok, "unknown keyword '%s'", SHOW(&p->tok));
-		skipstmt(p);
+		mxg_rules_perr(
+		    p, &p->tok, "unknown keyword '%s'", MXG_SHOW(&p->tok));
+		mxg_rules_skipstmt(p);
 		return;
 	}
-	next(p);
+	mxg_rules_next(p);
 	switch (kw->global) {
 	case KW_UNSUPPORTED:
-		perr(p, &kwt, "'%s' is unsupported by mxgrey", kw->name);
-		skipstmt(p);
+		mxg_rules_perr(
+		    p, &kwt, "'%s' is unsupported by mxgrey", kw->name);
+		mxg_rules_skipstmt(p);
 		return;
 	case KW_FLAG:
 		cf->flags |= kw->flag;
 		break;
 	case KW_GREYLIST:
-		if ((d = want_duration(p, "greylist")) >= 0)
+		if ((d = mxg_rules_want_duration(p, "greylist")) >= 0)
 			cf->delay = d;
 		break;
 	case KW_AUTOWHITE:
-		if ((d = want_duration(p, "autowhite")) >= 0)
+		if ((d = mxg_rules_want_duration(p, "autowhite")) >= 0)
 			cf->autowhite = d;
 		break;
 	case KW_TIMEOUT:
-		if ((d = want_duration(p, "timeout")) >= 0)
+		if ((d = mxg_rules_want_duration(p, "timeout")) >= 0)
 			cf->timeout = d;
 		break;
 	case KW_SUBNETMATCH:
@@ -1512,63 +892,63 @@ statement(struct parser *p)
 		d_subnet(p, 1);
 		break;
 	case KW_REPORT:
-		if (isword(p, "none"))
+		if (mxg_rules_isword(p, "none"))
 			cf->report = 0;
-		else if (isword(p, "delays"))
+		else if (mxg_rules_isword(p, "delays"))
 			cf->report = MXG_REPORT_DELAYS;
-		else if (isword(p, "nodelays"))
+		else if (mxg_rules_isword(p, "nodelays"))
 			cf->report = MXG_REPORT_NODELAYS;
-		else if (isword(p, "all"))
+		else if (mxg_rules_isword(p, "all"))
 			cf->report = MXG_REPORT_ALL;
 		else {
-			perr(p, &p->tok,
+			mxg_rules_perr(p, &p->tok,
 			    "report: expected none, delays, nodelays or all, "
 			    "got '%s'",
-			    SHOW(&p->tok));
+			    MXG_SHOW(&p->tok));
 			break;
 		}
-		next(p);
+		mxg_rules_next(p);
 		break;
 	case KW_STORE: {
 		struct mxg_token at = p->tok;
 
-		if ((cf->store = want_string(p, "store")) == NULL)
+		if ((cf->store = mxg_rules_want_string(p, "store")) == NULL)
 			break;
 		if (cf->store[0] != '/' &&
 		    strncmp(cf->store, "redis://", 8) != 0) {
-			perr(p, &at,
+			mxg_rules_perr(p, &at,
 			    "store: expected an absolute path or a redis:// "
 			    "URL, got '%s'",
 			    cf->store);
 			break;
 		}
 	}
-		if (isword(p, "hashsize")) {
-			next(p);
-			if (!isstr(p) ||
+		if (mxg_rules_isword(p, "hashsize")) {
+			mxg_rules_next(p);
+			if (!mxg_rules_isstr(p) ||
 			    mxg_rules_number(p->tok.text, 1UL << 30, &n) ||
 			    n == 0) {
-				perr(p, &p->tok,
+				mxg_rules_perr(p, &p->tok,
 				    "hashsize: expected a number, got '%s'",
-				    SHOW(&p->tok));
+				    MXG_SHOW(&p->tok));
 				break;
 			}
 			cf->store_hashsize = n;
-			next(p);
+			mxg_rules_next(p);
 		}
 		break;
 	case KW_FAILACTION:
-		if (isword(p, "tempfail"))
+		if (mxg_rules_isword(p, "tempfail"))
 			cf->fail_action = MXG_TEMPFAIL;
-		else if (isword(p, "accept"))
+		else if (mxg_rules_isword(p, "accept"))
 			cf->fail_action = MXG_ACCEPT;
 		else {
-			perr(p, &p->tok,
+			mxg_rules_perr(p, &p->tok,
 			    "failaction: expected tempfail or accept, got '%s'",
-			    SHOW(&p->tok));
+			    MXG_SHOW(&p->tok));
 			break;
 		}
-		next(p);
+		mxg_rules_next(p);
 		break;
 	case KW_LIST:
 		d_list(p);
@@ -1583,11 +963,11 @@ statement(struct parser *p)
 	case KW_GEOIP2DB:
 		p->rs->geoip_line = p->tok.line;
 		p->rs->geoip_col = p->tok.col;
-		if ((cf->geoip_db = want_string(p, kw->name)) == NULL)
+		if ((cf->geoip_db = mxg_rules_want_string(p, kw->name)) == NULL)
 			break;
 		n = strlen(cf->geoip_db);
 		if (n < 5 || strcmp(cf->geoip_db + n - 5, ".mmdb") != 0)
-			pwarn(p, &kwt,
+			mxg_rules_pwarn(p, &kwt,
 			    "%s: mxgrey reads MaxMind DB (.mmdb) files only; "
 			    "a legacy GeoIP .dat file will not open",
 			    kw->name);
@@ -1599,49 +979,51 @@ statement(struct parser *p)
 		cf->socket = path_mode(p, "socket", &cf->socket_mode);
 		if (cf->socket_mode != -1 && cf->socket_mode != 0666 &&
 		    cf->socket_mode != 0660 && cf->socket_mode != 0600)
-			perr(p, &kwt, "socket: mode must be 666, 660 or 600");
+			mxg_rules_perr(
+			    p, &kwt, "socket: mode must be 666, 660 or 600");
 		break;
 	case KW_DUMPFILE:
 		cf->dumpfile = path_mode(p, "dumpfile", NULL);
 		break;
 	case KW_USER:
-		cf->user = want_string(p, "user");
+		cf->user = mxg_rules_want_string(p, "user");
 		break;
 	case KW_PIDFILE:
-		cf->pidfile = want_string(p, "pidfile");
+		cf->pidfile = mxg_rules_want_string(p, "pidfile");
 		break;
 	case KW_DAEMON_ARGS:
 		/* daemon-only, no meaning in-process: arguments unchecked */
-		while (!atend(p))
-			next(p);
+		while (!mxg_rules_atend(p))
+			mxg_rules_next(p);
 		break;
 	case KW_RACL:
-		d_acl(p, MXG_STAGE_RCPT, &kwt);
+		mxg_rules_acl(p, MXG_STAGE_RCPT, &kwt);
 		break;
 	case KW_DACL:
-		d_acl(p, MXG_STAGE_DATA, &kwt);
+		mxg_rules_acl(p, MXG_STAGE_DATA, &kwt);
 		break;
 	default:
-		perr(p, &kwt, "internal error: keyword '%s'", kw->name);
-		skipstmt(p);
+		mxg_rules_perr(
+		    p, &kwt, "internal error: keyword '%s'", kw->name);
+		mxg_rules_skipstmt(p);
 		return;
 	}
 	if (p->nerr != errs)
-		skipstmt(p);
-	else if (!atend(p)) {
-		perr(p, &p->tok, "unexpected '%s' after '%s'", SHOW(&p->tok),
-		    kw->name);
-		skipstmt(p);
+		mxg_rules_skipstmt(p);
+	else if (!mxg_rules_atend(p)) {
+		mxg_rules_perr(p, &p->tok, "unexpected '%s' after '%s'",
+		    MXG_SHOW(&p->tok), kw->name);
+		mxg_rules_skipstmt(p);
 	}
 }
 
 static void
-zones(struct parser *p, struct mxg_stage_rules *st)
+zones(struct mxg_parser *p, struct mxg_stage_rules *st)
 {
 	size_t i, j, k;
 
-	if ((st->zones = zalloc(p, (p->rs->nrbls + 1) * sizeof(char *))) ==
-	    NULL)
+	if ((st->zones = mxg_rules_zalloc(
+	         p, (p->rs->nrbls + 1) * sizeof(char *))) == NULL)
 		return;
 	for (i = 0; i < st->nrules; i++)
 		for (j = 0; j < st->rules[i].nclauses; j++) {
@@ -1665,7 +1047,7 @@ struct mxg_ruleset *
 mxg_rules_parse(const char *name, const char *buf, size_t len,
     const struct mxg_log *log, int *err)
 {
-	struct parser p;
+	struct mxg_parser p;
 	struct mxg_ruleset *rs;
 
 	memset(&p, 0, sizeof(p));
@@ -1689,11 +1071,11 @@ mxg_rules_parse(const char *name, const char *buf, size_t len,
 		*err = MXG_ENOMEM;
 		return NULL;
 	}
-	next(&p);
+	mxg_rules_next(&p);
 	while (p.tok.type != MXG_T_EOF && !p.oom) {
 		if (p.tok.type == MXG_T_NL) {
 			p.quiet = 0; /* a new statement */
-			next(&p);
+			mxg_rules_next(&p);
 			continue;
 		}
 		statement(&p);
