@@ -235,8 +235,15 @@ smtpd_stop() {
 
 # smtpd_alive: smtpd (and so its filter: smtpd exits when it dies) runs.
 smtpd_alive() {
-	[ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null &&
-	    ! grep -q 'fatal\|exiting' "$LOG"
+	if [ -z "$SPID" ] || ! kill -0 "$SPID" 2>/dev/null; then
+		echo "smtpd (pid ${SPID:-none}) is not running"
+		return 1
+	fi
+	if grep -q 'fatal\|exiting' "$LOG"; then
+		echo "smtpd's log says:"
+		grep 'fatal\|exiting' "$LOG" | head -n 5
+		return 1
+	fi
 }
 
 filter_pid() {
