@@ -40,6 +40,7 @@ struct mxg_token {
 struct mxg_lexbad {
 	unsigned line, col;
 	unsigned char c;
+	unsigned char inre; /* in a /regex/, not a "string" */
 };
 
 #define MXG_LEX_NBAD 16

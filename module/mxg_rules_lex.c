@@ -54,7 +54,7 @@ peekc(const struct mxg_lexer *lx, size_t ahead)
 
 /* remember a refused byte at the current position */
 static void
-badbyte(struct mxg_lexer *lx, int c)
+badbyte(struct mxg_lexer *lx, int c, int inre)
 {
 	if (lx->nbad == MXG_LEX_NBAD) {
 		lx->lostbad++;
@@ -63,6 +63,7 @@ badbyte(struct mxg_lexer *lx, int c)
 	lx->bad[lx->nbad].line = lx->line;
 	lx->bad[lx->nbad].col = lx->col;
 	lx->bad[lx->nbad].c = (unsigned char)c;
+	lx->bad[lx->nbad].inre = (unsigned char)inre;
 	lx->nbad++;
 }
 
@@ -75,7 +76,7 @@ advance(struct mxg_lexer *lx)
 		return;
 	c = (unsigned char)lx->buf[lx->pos];
 	if (c == '\0')
-		badbyte(lx, c);
+		badbyte(lx, c, 0);
 	lx->pos++;
 	if (c == '\n') {
 		lx->line++;
@@ -137,10 +138,10 @@ settext(struct mxg_token *t, enum mxg_tok type, const char *why)
 
 /* a control byte (not NUL: advance() has it) in a string or regex */
 static void
-ctlbyte(struct mxg_lexer *lx, int c)
+ctlbyte(struct mxg_lexer *lx, int c, int inre)
 {
 	if ((c > 0 && c < 0x20 && c != '\t') || c == 0x7f)
-		badbyte(lx, c);
+		badbyte(lx, c, inre);
 }
 
 /* at the end of the line: a newline, CR LF, or the end of the input */
@@ -167,7 +168,7 @@ lexstring(struct mxg_lexer *lx, struct mxg_token *t)
 			settext(t, MXG_T_ERROR, "unterminated quoted string");
 			return;
 		}
-		ctlbyte(lx, c);
+		ctlbyte(lx, c, 0);
 		advance(lx);
 		if (c == '"')
 			break;
@@ -201,7 +202,7 @@ lexregex(struct mxg_lexer *lx, struct mxg_token *t)
 			    t, MXG_T_ERROR, "unterminated regular expression");
 			return;
 		}
-		ctlbyte(lx, c);
+		ctlbyte(lx, c, 1);
 		advance(lx);
 		if (c == '/')
 			break;
@@ -211,7 +212,7 @@ lexregex(struct mxg_lexer *lx, struct mxg_token *t)
 		} else if (c == '\\' && !eol(lx, 0)) {
 			put(lx, t, c);
 			c = peekc(lx, 0);
-			ctlbyte(lx, c);
+			ctlbyte(lx, c, 1);
 			advance(lx);
 		}
 		put(lx, t, c);

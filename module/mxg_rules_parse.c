@@ -206,9 +206,15 @@ badbytes(struct mxg_parser *p)
 			    b->line, b->col);
 		else
 			mxg_log(p->log, MXG_LOG_ERR,
-			    "%s:%u:%u: control character \\x%02X in a quoted "
-			    "string",
-			    p->name, b->line, b->col, b->c);
+			    "%s:%u:%u: control character \\x%02X in a %s",
+			    p->name, b->line, b->col, b->c,
+			    b->inre ? "regular expression" : "quoted string");
+	}
+	if (lx->lostbad > 0 && p->nerr < MAX_ERRORS) {
+		b = &lx->bad[MXG_LEX_NBAD - 1]; /* the queue is full */
+		mxg_log(p->log, MXG_LOG_ERR,
+		    "%s:%u:%u: %u more NUL or control bytes after this one",
+		    p->name, b->line, b->col, lx->lostbad);
 	}
 	p->nerr += lx->lostbad;
 	if (lx->nbad > 0)

@@ -139,6 +139,7 @@ START_TEST(nul_bytes)
 	                          "list \"x\" from {\"\0a\" }\n"
 	                          "racl greylist default\n";
 	static const char tail[] = "# \0\nracl greylist default\n\0";
+	char many[43];
 	struct logcap cap;
 	int err;
 
@@ -153,6 +154,15 @@ START_TEST(nul_bytes)
 	ck_assert_str_eq(cap.text,
 	    "t.conf:1:3: NUL byte in the rules file\n"
 	    "t.conf:3:1: NUL byte in the rules file\n");
+	/* many in one token: each kept one, then how many more */
+	memset(many, 0, sizeof(many));
+	memcpy(many, "racl whitelist from \"", 21);
+	memcpy(many + 41, "\"\n", 2);
+	ck_assert_ptr_null(parsen(many, 43, &cap, &err));
+	ck_assert_int_eq(cap.n, 17);
+	ck_assert_ptr_nonnull(strstr(cap.text,
+	    "t.conf:1:37: NUL byte in the rules file\n"
+	    "t.conf:1:37: 4 more NUL or control bytes after this one\n"));
 }
 END_TEST
 
@@ -169,6 +179,10 @@ START_TEST(control_bytes)
 	ck_assert_int_eq(err, MXG_ERULES);
 	ck_assert_str_eq(cap.text,
 	    "t.conf:1:29: control character \\x0D in a quoted string\n");
+	ck_assert_ptr_null(parse("racl whitelist from /a\001b/\n", &cap, &err));
+	ck_assert_str_eq(cap.text,
+	    "t.conf:1:23: control character \\x01 in a regular "
+	    "expression\n");
 	/* a tab is not */
 	rs = parse("racl greylist default msg \"a\tb\"\n", &cap, &err);
 	ck_assert_ptr_nonnull(rs);
