@@ -56,6 +56,7 @@ struct mxg_lexer {
 	int bol;                      /* next token starts a line */
 	struct mxg_token pending;     /* returned after an MXG_T_UNCLOSED */
 	int haspending;
+	unsigned unpaired_line; /* line whose quotes were counted */
 	/* refused bytes met since the last call; the caller reports them */
 	struct mxg_lexbad bad[MXG_LEX_NBAD];
 	unsigned nbad, lostbad;

@@ -154,11 +154,53 @@ eol(const struct mxg_lexer *lx, size_t ahead)
 	    (c == '\r' && peekc(lx, ahead + 1) == '\n');
 }
 
+/*
+ * At an opening quote: its closing quote is missing, by the shape of the
+ * line. The next quote has a blank before it and text after it, so it
+ * opens a string rather than closes this one (msg "a delay 5m log "b"),
+ * and the quotes from here to the end of the line are odd in number.
+ * The second test reads the rest of the line, at most once per line, so
+ * that the lexer stays linear on any input.
+ */
+static int
+unpaired(struct mxg_lexer *lx)
+{
+	size_t i, next;
+	unsigned n = 0;
+	int c;
+
+	for (i = 1; (c = peekc(lx, i)) != -1 && c != '\n' && c != '"'; i++)
+		if (c == '\\' && peekc(lx, i + 1) != '\n')
+			i++;
+	if (c != '"')
+		return 0;
+	next = i;
+	c = peekc(lx, next + 1);
+	if (!isblankc(peekc(lx, next - 1)) || c == -1 || c == '\n' ||
+	    c == '}' || c == '#' || isblankc(c))
+		return 0;
+	if (lx->line == lx->unpaired_line)
+		return 0;
+	lx->unpaired_line = lx->line;
+	for (i = next; (c = peekc(lx, i)) != -1 && c != '\n'; i++) {
+		if (c == '\\' && peekc(lx, i + 1) != '\n')
+			i++;
+		else if (c == '"')
+			n++;
+	}
+	return n % 2 == 0; /* with this one: odd */
+}
+
 static void
 lexstring(struct mxg_lexer *lx, struct mxg_token *t)
 {
 	int c;
 
+	if (unpaired(lx)) {
+		skipline(lx); /* the rest of the line is not what was meant */
+		settext(t, MXG_T_ERROR, "unterminated quoted string");
+		return;
+	}
 	advance(lx); /* opening quote */
 	startout(lx, t);
 	for (;;) {

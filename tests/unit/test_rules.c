@@ -252,6 +252,15 @@ START_TEST(unclosed_list_once)
 	                         "racl greylist default\n",
 	    &cap, &err));
 	ck_assert_str_eq(cap.text, "t.conf:1:22: unterminated quoted string\n");
+	/* the next quote opens a string: the missing one is this one's */
+	ck_assert_ptr_null(
+	    parse("racl greylist from \"a@b delay 5m msg \"hi\"\n"
+	          "racl greylist from \"c@d\" msg \"x\" log \"y\n"
+	          "racl greylist default\n",
+	        &cap, &err));
+	ck_assert_str_eq(cap.text,
+	    "t.conf:1:20: unterminated quoted string\n"
+	    "t.conf:2:38: unterminated quoted string\n");
 }
 END_TEST
 
