@@ -50,8 +50,8 @@ exim_config() {
 		check="  defer message = 451 4.7.1 baseline: no greylisting" ;;
 	mxgrey*)
 		check="  warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}}
-  defer condition = \${if match{\$acl_m_grey}{\\N^defer \\N}}
-        message = \${sg{\$acl_m_grey}{\\N^\\S+ ([^\\t]*).*\$\\N}{\\\\\$1}}" ;;
+  defer condition = \${if eq{\${substr_0_6:\$acl_m_grey}}{defer }}
+        message = \${substr_6:\${extract{1}{\\t}{\$acl_m_grey}}}" ;;
 	greylistd)
 		check="  defer message = 451 4.7.1 \$sender_host_address is not yet authorized
         condition = \${readsocket{$T/gld/socket}{--grey \$sender_host_address \$sender_address \$local_part@\$domain}{5s}{}{false}}" ;;

@@ -146,18 +146,18 @@ acl_rcpt:
   accept hosts = :
 $EXIM_RCPT_EXTRA
   warn set acl_m_grey = \${dlfunc{$SO}{mxgrey_rcpt}{\$sender_host_address}{\$sender_helo_name}{\$sender_address}{\$local_part@\$domain}{config=$RULES}{store=$STORE}$1}
-  warn condition = \${if match{\$acl_m_grey}{\N^accept\N}}
-       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
-  warn condition = \${if and{{match{\$acl_m_grey}{\N^accept\t\N}}{!eq{\${extract{xgreylist}{\$acl_m_grey}}}{}}}}
+  warn condition = \${if eq{\${substr_0_6:\$acl_m_grey}}{accept}}
+       log_message = mxgrey: \${extract{1}{\t}{\$acl_m_grey}} \${extract{2}{\t}{\$acl_m_grey}}
+  warn condition = \${if and{{eq{\${substr_0_7:\$acl_m_grey}}{accept\t}}{!eq{\${extract{xgreylist}{\$acl_m_grey}}}{}}}}
        add_header = :after_received:X-Greylist: \${extract{xgreylist}{\$acl_m_grey}}
-  warn condition = \${if and{{match{\$acl_m_grey}{\N^accept\t\N}}{!eq{\${extract{header}{\$acl_m_grey}}}{}}}}
+  warn condition = \${if and{{eq{\${substr_0_7:\$acl_m_grey}}{accept\t}}{!eq{\${extract{header}{\$acl_m_grey}}}{}}}}
        add_header = \${extract{header}{\$acl_m_grey}}
-  deny condition = \${if match{\$acl_m_grey}{\N^reject \N}}
-       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
-       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
-  defer condition = \${if match{\$acl_m_grey}{\N^defer \N}}
-       message = \${sg{\$acl_m_grey}{\N^\S+ ([^\t]*).*\$\N}{\\\$1}}
-       log_message = mxgrey: \${sg{\$acl_m_grey}{\N\t\N}{ }}
+  deny condition = \${if eq{\${substr_0_7:\$acl_m_grey}}{reject }}
+       message = \${substr_7:\${extract{1}{\t}{\$acl_m_grey}}}
+       log_message = mxgrey: \${extract{1}{\t}{\$acl_m_grey}} \${extract{2}{\t}{\$acl_m_grey}}
+  defer condition = \${if eq{\${substr_0_6:\$acl_m_grey}}{defer }}
+       message = \${substr_6:\${extract{1}{\t}{\$acl_m_grey}}}
+       log_message = mxgrey: \${extract{1}{\t}{\$acl_m_grey}} \${extract{2}{\t}{\$acl_m_grey}}
   accept
 $EXIM_ACLS
 
