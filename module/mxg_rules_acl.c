@@ -651,6 +651,10 @@ mxg_rules_acl(struct mxg_parser *p, int stage, const struct mxg_token *aclt)
 		case KW_DOMAIN:
 			st->needs |= MXG_NEED_RDNS;
 			break;
+		case KW_AUTH:
+		case KW_TLS:
+			st->tests_auth = 1;
+			break;
 		default:
 			break;
 		}

@@ -420,6 +420,29 @@ trace(struct mxg_eval *ev, const struct mxg_rule *r, const char *what)
 	ev->trace(ev->trace_ctx, buf);
 }
 
+/*
+ * milter-greylist's global whitelisting, before any rule: a client that
+ * authenticated (SMTP AUTH), or whose TLS certificate verified, is not
+ * greylisted, unless `noauth` is set or a rule tests auth or tls itself.
+ * Returns why, or NULL.
+ */
+static const char *
+bypass(const struct mxg_ruleset *rs, const struct mxg_eval *ev)
+{
+	const struct mxg_request *req = ev->req;
+	const char *v;
+
+	if (req == NULL || (rs->cf.flags & MXG_CF_NOAUTH) ||
+	    rs->st[0].tests_auth || rs->st[1].tests_auth)
+		return NULL;
+	if (req->auth_id != NULL && *req->auth_id != '\0')
+		return "authenticated client";
+	if ((v = macro(req, "verify")) != NULL && strcmp(v, "OK") == 0 &&
+	    (v = macro(req, "cert_subject")) != NULL && *v != '\0')
+		return "client certificate verified";
+	return NULL;
+}
+
 /* mxg_rules_eval: see mxg_rules.h. */
 int
 mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
@@ -438,6 +461,14 @@ mxg_rules_eval(const struct mxg_ruleset *rs, enum mxg_stage stage,
 	ev->rs = rs;
 	ev->match = m;
 	ev->dnsrbl_hits = 0;
+	if (stage == MXG_STAGE_RCPT && (why = bypass(rs, ev)) != NULL) {
+		m->action = MXG_RA_WHITELIST;
+		if (ev->trace != NULL)
+			ev->trace(ev->trace_ctx, why);
+		mxg_log(&ev->log, MXG_LOG_DEBUG,
+		    "%s: not greylisted (noauth turns this off)", why);
+		return MXG_OK;
+	}
 	for (i = 0; i < st->nrules; i++) {
 		r = &st->rules[i];
 		undecided = NULL;

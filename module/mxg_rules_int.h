@@ -255,7 +255,8 @@ struct mxg_rule {
 struct mxg_stage_rules {
 	struct mxg_rule *rules;
 	size_t nrules, cap;
-	int closed; /* a plain `default` rule was seen */
+	int closed;     /* a plain `default` rule was seen */
+	int tests_auth; /* a rule has an auth or tls clause */
 	unsigned needs;
 	const char **zones;
 	size_t nzones;

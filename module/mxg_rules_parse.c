@@ -836,12 +836,38 @@ d_subnet(struct mxg_parser *p, int six)
 
 /* ---- statements ----------------------------------------------------- */
 
+/*
+ * Why a milter-greylist flag changes nothing here, for a warning; NULL
+ * for flags mxgrey honours or whose behaviour it always has.
+ */
+static const char *
+flag_without_effect(unsigned flag)
+{
+	switch (flag) {
+	case MXG_CF_TESTMODE:
+		return "every recipient the rules greylist is greylisted "
+		       "(milter-greylist's test mode greylists only the "
+		       "recipients listed for it)";
+	case MXG_CF_DELAYEDREJECT:
+		return "the null sender is greylisted at RCPT like any other "
+		       "sender, not at the end of DATA";
+	case MXG_CF_LOGEXPIRED:
+		return "expired tuples are removed without a log line";
+	case MXG_CF_VERBOSE:
+		return "give the host program -v (mxgreyctl, mxgrey-milter, "
+		       "mxgrey-policyd, filter-mxgrey) for debug logging";
+	default:
+		return NULL;
+	}
+}
+
 static void
 statement(struct mxg_parser *p)
 {
 	char showbuf[80];
 	struct mxg_config *cf = &p->rs->cf;
 	const struct mxg_kw *kw;
+	const char *why;
 	struct mxg_token kwt;
 	unsigned long n;
 	unsigned errs;
@@ -878,6 +904,9 @@ statement(struct mxg_parser *p)
 		return;
 	case KW_FLAG:
 		cf->flags |= kw->flag;
+		if ((why = flag_without_effect(kw->flag)) != NULL)
+			mxg_rules_pwarn(p, &kwt,
+			    "'%s' has no effect in mxgrey: %s", kw->name, why);
 		break;
 	case KW_GREYLIST:
 		if ((d = mxg_rules_want_duration(p, "greylist")) >= 0)

@@ -30,6 +30,28 @@ struct ctl {
  * engine's own line on what an MTA host does with a broken file
  * (answering the failure action) is wrong for a check.
  */
+/*
+ * Is msg "file:line:col: text"? Then *at is where text starts, for a
+ * "warning: " label (errors carry none, as compilers print them).
+ */
+static int
+warning_at(const char *msg, int *at)
+{
+	const char *p = msg;
+	unsigned long line, col;
+	int n = 0;
+
+	while ((p = strchr(p, ':')) != NULL) {
+		n = 0;
+		if (sscanf(p, ":%lu:%lu: %n", &line, &col, &n) == 2 && n > 0) {
+			*at = (int)(p - msg) + n;
+			return 1;
+		}
+		p++;
+	}
+	return 0;
+}
+
 static void
 log_stderr(void *ctx, int level, const char *msg)
 {
@@ -56,6 +78,10 @@ log_stderr(void *ctx, int level, const char *msg)
 	}
 	if (level > MXG_LOG_WARNING && !c->verbose)
 		return;
+	if (level == MXG_LOG_WARNING && warning_at(msg, &end)) {
+		fprintf(stderr, "%.*swarning: %s\n", end, msg, msg + end);
+		return;
+	}
 	fprintf(stderr, "%s\n", msg);
 }
 

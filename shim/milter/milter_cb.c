@@ -67,7 +67,8 @@ struct conn {
 /* Macros offered to sm_macro / %M{} (whatever the MTA sends). */
 static const char *const macro_names[] = { "i", "j", "{auth_authen}",
 	"{auth_type}", "{client_addr}", "{client_name}", "{daemon_name}",
-	"{if_addr}", "{rcpt_mailer}", "{tls_version}", "{cipher}" };
+	"{if_addr}", "{rcpt_mailer}", "{tls_version}", "{cipher}", "{verify}",
+	"{cert_subject}" };
 #define NMACROS (sizeof(macro_names) / sizeof(macro_names[0]))
 
 static char *

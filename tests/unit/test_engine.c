@@ -159,6 +159,77 @@ START_TEST(whitelist_blacklist_rules)
 }
 END_TEST
 
+/* auth_id, verify and cert_subject as an MTA would pass them */
+static enum mxg_action
+check_client(struct mxg_engine *e, const char *ip, const char *auth,
+    const char *verify, const char *subject, struct mxg_verdict *v)
+{
+	struct mxg_macro mac[2] = { { "{verify}", verify },
+		{ "{cert_subject}", subject } };
+	struct mxg_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.client_addr = ip;
+	req.sender = "a@example.org";
+	req.rcpt = "c@example.net";
+	req.auth_id = auth;
+	req.tls = verify != NULL;
+	req.macros = mac;
+	req.nmacros = verify != NULL ? 2 : 0;
+	req.now = T0;
+	mxg_check(e, &req, v);
+	return v->action;
+}
+
+/*
+ * milter-greylist's global whitelisting: an authenticated client, or one
+ * whose certificate verified, passes before any rule (blacklist too),
+ * unless `noauth`, or a rule tests auth or tls itself.
+ */
+START_TEST(authenticated_clients_bypass)
+{
+	struct mxg_engine *e = open_with("racl blacklist addr 203.0.113.0/24\n"
+	                                 "racl greylist default\n");
+	struct mxg_verdict v;
+
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.1", "alice", NULL, NULL, &v), MXG_ACCEPT);
+	ck_assert_int_eq(v.reason, MXG_R_WHITELIST);
+	ck_assert_int_eq(v.rule_line, 0);
+	ck_assert_int_eq(
+	    check_client(e, "203.0.113.5", "alice", NULL, NULL, &v),
+	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.1", "", NULL, NULL, &v), MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.2", NULL, "OK", "CN=mx.example.org", &v),
+	    MXG_ACCEPT);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.3", NULL, "FAIL", "CN=mx.example.org", &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.4", NULL, "OK", "", &v), MXG_GREYLIST);
+	mxg_close(e);
+
+	e = open_with("noauth\nracl greylist default\n");
+	ck_assert_int_eq(check_client(e, "192.0.2.1", "alice", NULL, NULL, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.2", NULL, "OK", "CN=mx.example.org", &v),
+	    MXG_GREYLIST);
+	mxg_close(e);
+
+	/* a rule about auth: the rules decide, as in milter-greylist */
+	e = open_with("racl whitelist auth /^bob$/\nracl greylist default\n");
+	ck_assert_int_eq(check_client(e, "192.0.2.1", "alice", NULL, NULL, &v),
+	    MXG_GREYLIST);
+	ck_assert_int_eq(
+	    check_client(e, "192.0.2.1", "bob", NULL, NULL, &v), MXG_ACCEPT);
+	ck_assert_int_eq(v.rule_line, 1);
+	mxg_close(e);
+}
+END_TEST
+
 START_TEST(store_failure_action)
 {
 	struct mxg_engine *e = NULL;
@@ -678,6 +749,7 @@ suite(void)
 	tcase_add_test(tc, accept_extras);
 	tcase_add_test(tc, addheader_checked_at_load);
 	tcase_add_test(tc, xgreylist_wording);
+	tcase_add_test(tc, authenticated_clients_bypass);
 	suite_add_tcase(s, tc);
 	return s;
 }
