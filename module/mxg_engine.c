@@ -475,7 +475,7 @@ grey_one(struct mxg_engine *e, const struct mxg_eval *ev, const char *rcpt,
 	    (rc = e->store->ops->decide(e->store, &t, gp, ev->now, gr)) !=
 	        MXG_OK)
 		return rc == MXG_ENOMEM ? rc : MXG_ESTORE;
-	if (!gp->dryrun &&
+	if (!gp->dryrun && !(ev->match != NULL && ev->match->nolog) &&
 	    (gr->reason == MXG_R_NEW || gr->reason == MXG_R_EARLY))
 		mxg_log(&e->log, MXG_LOG_INFO,
 		    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: greylisted, "
@@ -600,6 +600,20 @@ accept_extras(struct mxg_engine *e, const struct mxg_eval *ev,
 		add_header(e, ev, m->addheader, v);
 }
 
+/*
+ * A whitelist or blacklist decision, as milter-greylist logs it (black at
+ * info, white at debug; a rule's `nolog` silences both).
+ */
+static void
+log_listed(struct mxg_engine *e, const struct mxg_eval *ev, int level,
+    const char *what, unsigned line_no)
+{
+	mxg_log(&e->log, level,
+	    "mxgrey: %s from=<%.320s> to=<%.320s> ip=%s: %s (rule line %u)",
+	    what, ev->sender, ev->rcpt, ev->req->client_addr,
+	    level == MXG_LOG_INFO ? "rejected" : "accepted", line_no);
+}
+
 /* mxg_engine_decide: see mxg_engine.h. */
 int
 mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
@@ -632,8 +646,12 @@ mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
 		v->reason = MXG_R_WHITELIST;
 		mxg_engine_text(v, 250, "2.1.5", "Ok (whitelisted)");
 		accept_extras(e, ev, &m, v);
+		if (!dryrun && !m.nolog)
+			log_listed(e, ev, MXG_LOG_DEBUG, "whitelist", m.line);
 		return MXG_OK;
 	case MXG_RA_BLACKLIST:
+		if (!dryrun && !m.nolog)
+			log_listed(e, ev, MXG_LOG_INFO, "blacklist", m.line);
 		v->action = MXG_REJECT;
 		v->reason = MXG_R_BLACKLIST;
 		v->code = m.code ? m.code : 550;

@@ -289,7 +289,7 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 	int life[2];
 	pid_t parent;
 	FILE *f;
-	int i, rfd;
+	int i, rfd, attempts = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->silent_fd = -1;
@@ -307,6 +307,7 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 		return -1;
 	if ((t->silent_fd = dnstest_udp(&t->silent_port)) == -1)
 		return -1;
+again: /* the free port can be taken before dnsmasq binds it: retry */
 	if ((t->port = dnstest_free_port()) == -1)
 		return -1;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
@@ -357,6 +358,14 @@ mxg_dnstest_start(struct mxg_dnstest *t, const char *name, const char *zones,
 			break;
 		if (waitpid(t->dnsmasq, NULL, WNOHANG) == t->dnsmasq) {
 			t->dnsmasq = 0;
+			close(t->life_fd);
+			t->life_fd = -1;
+			if (++attempts < 3) {
+				printf("dnsmasq could not start on port %d, "
+				       "trying another\n",
+				    t->port);
+				goto again;
+			}
 			printf("dnsmasq exited; see %s\n", t->log);
 			return -1;
 		}

@@ -15,10 +15,14 @@ static int errors;
 static char last_error[1024];
 static char all_errors[4096]; /* every error line, for tests that look */
 
+static char last_info[1024]; /* the last info line */
+
 static void
 log_cb(void *ctx, int level, const char *msg)
 {
 	(void)ctx;
+	if (level == MXG_LOG_INFO)
+		snprintf(last_info, sizeof(last_info), "%s", msg);
 	if (level <= MXG_LOG_ERR) {
 		errors++;
 		snprintf(last_error, sizeof(last_error), "%s", msg);
@@ -226,6 +230,38 @@ START_TEST(authenticated_clients_bypass)
 	ck_assert_int_eq(
 	    check_client(e, "192.0.2.1", "bob", NULL, NULL, &v), MXG_ACCEPT);
 	ck_assert_int_eq(v.rule_line, 1);
+	mxg_close(e);
+}
+END_TEST
+
+/* blacklisted mail is logged (info); a rule's nolog silences its lines */
+START_TEST(decisions_logged_unless_nolog)
+{
+	struct mxg_engine *e =
+	    open_with("racl blacklist addr 203.0.113.0/24\n"
+	              "racl blacklist addr 198.51.100.0/24 nolog\n"
+	              "racl greylist from quiet@example.org nolog\n"
+	              "racl greylist default\n");
+	struct mxg_verdict v;
+
+	last_info[0] = '\0';
+	ck_assert_int_eq(
+	    check(e, "203.0.113.9", "a@b", "c@d", T0, &v), MXG_REJECT);
+	ck_assert_str_eq(last_info,
+	    "mxgrey: blacklist from=<a@b> to=<c@d> ip=203.0.113.9: rejected "
+	    "(rule line 1)");
+	last_info[0] = '\0';
+	ck_assert_int_eq(
+	    check(e, "198.51.100.9", "a@b", "c@d", T0, &v), MXG_REJECT);
+	ck_assert_str_eq(last_info, "");
+	ck_assert_int_eq(
+	    check(e, "192.0.2.9", "quiet@example.org", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	ck_assert_str_eq(last_info, "");
+	ck_assert_int_eq(
+	    check(e, "192.0.2.9", "loud@example.org", "c@d", T0, &v),
+	    MXG_GREYLIST);
+	ck_assert_ptr_nonnull(strstr(last_info, "new from=<loud@example.org>"));
 	mxg_close(e);
 }
 END_TEST
@@ -750,6 +786,7 @@ suite(void)
 	tcase_add_test(tc, addheader_checked_at_load);
 	tcase_add_test(tc, xgreylist_wording);
 	tcase_add_test(tc, authenticated_clients_bypass);
+	tcase_add_test(tc, decisions_logged_unless_nolog);
 	suite_add_tcase(s, tc);
 	return s;
 }
