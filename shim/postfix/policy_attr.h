@@ -34,6 +34,10 @@ struct mxg_policy_reader {
 	int skip;    /* 0, or the error to report at the request's end */
 	int bol;     /* skipping: the last byte ended a line */
 	int ready;   /* buf holds a request handed out */
+	/* the message this connection asks about (Postfix's `instance`)
+	   and its RCPT requests so far, for rcptcount */
+	char instance[64];
+	unsigned rcpts;
 };
 
 struct mxg_policy_req {

@@ -63,6 +63,27 @@ decided(struct mxg_policy_server *srv, int err, const struct mxg_verdict *v,
 	    now ? now : time(NULL), out + *outlen, outsize - *outlen);
 }
 
+/*
+ * At RCPT, Postfix sends recipient_count=0 (it fills it at DATA and
+ * END-OF-MESSAGE only), so count the RCPT requests of one message on this
+ * connection by its `instance` attribute: this one's number, counting
+ * from 1. given: what the request said (recipient_count + 1).
+ */
+static unsigned
+count_rcpt(struct mxg_policy_reader *rd, const struct mxg_policy_req *r,
+    unsigned given)
+{
+	const char *inst = mxg_policy_get(r, "instance");
+
+	if (given > 1 || inst == NULL || *inst == '\0' ||
+	    strlen(inst) >= sizeof(rd->instance))
+		return given;
+	if (strcmp(rd->instance, inst) == 0 && rd->rcpts < 1000000)
+		return ++rd->rcpts;
+	memcpy(rd->instance, inst, strlen(inst) + 1);
+	return rd->rcpts = 1;
+}
+
 /* Decide one framed request and append the answer, or start waiting. */
 static void
 answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
@@ -94,6 +115,7 @@ answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
 		return;
 	}
 	mxg_policy_request(&r, &req);
+	req.rcpt_count = count_rcpt(rd, &r, req.rcpt_count);
 	req.local_name = srv->opts.hostname;
 	if (srv->test_clock && (t = mxg_policy_get(&r, "x_mxgrey_time")))
 		req.now = (time_t)strtoll(t, NULL, 10);
