@@ -80,7 +80,8 @@ mxg_engine_store(struct mxg_engine *e)
 	e->store_spec = copy;
 	rc = mxg_store_open(&e->store, spec,
 	    mxg_engine_config(e)->store_hashsize,
-	    (e->host.flags & MXG_HOST_SHORT_LIVED) ? MXG_STORE_NOMMAP : 0,
+	    ((e->host.flags & MXG_HOST_SHORT_LIVED) ? MXG_STORE_NOMMAP : 0) |
+	        e->store_flags,
 	    &e->log);
 	if (rc != MXG_OK)
 		e->store = NULL;
@@ -121,11 +122,11 @@ mxg_open(struct mxg_engine **ep, const char *rules_path, const char *store_path,
 			mxg_close(e);
 			return MXG_ENOMEM;
 		}
-		mxg_log(&e->log, MXG_LOG_ERR,
-		    "mxgrey: %s not loaded (%s): answering every request "
-		    "with the failure action",
+		/* what requests then get is said at the first one: a
+		   host may also give up on this engine (Exim's shim serves
+		   the last good copy instead) */
+		mxg_log(&e->log, MXG_LOG_ERR, "mxgrey: %s not loaded (%s)",
 		    e->rules_path, mxg_strerror(err));
-		e->logged |= ONCE_RULES;
 		*ep = e;
 		return err;
 	}

@@ -81,7 +81,7 @@ $CTL -f $D/geo.conf -s $D/geo.tdb check --ip 192.0.2.1 --from a@b \
 expect "geoipdb broken: check refused" "$?" "2"
 grep -q "^$D/geo.conf:1:9: cannot open" $D/err
 expect "geoipdb broken: engine says where" "$?" "0"
-grep -q "answering every request with the failure action" $D/err
+grep -q "mxgrey: $D/geo.conf not loaded (" $D/err
 expect "host log line unchanged outside test" "$?" "0"
 
 # usage: every command, on stdout for help, on stderr for a bad command
