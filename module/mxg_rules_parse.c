@@ -437,10 +437,13 @@ listitem(struct mxg_parser *p, struct mxg_rlist *l, int substr)
 	}
 	switch (l->type) {
 	case MXG_L_DOMAIN:
-		while (len > 0 && s[0] == '.') {
-			s++;
-			len--;
-		}
+		/*
+		 * Kept as written, a leading dot too: as in milter-greylist,
+		 * ".example.com" matches only names ending in ".example.com"
+		 * (with domainexact: none; see the end of mxg_rules_parse).
+		 */
+		if (s[0] == '.' && p->dotdomain.line == 0)
+			p->dotdomain = *t;
 		return addstr(p, &l->exact, s, len);
 	case MXG_L_FROM:
 	case MXG_L_RCPT:
@@ -1075,6 +1078,42 @@ zones(struct mxg_parser *p, struct mxg_stage_rules *st)
 }
 
 /*
+ * Checks that need the whole file, since a directive may follow the
+ * rules it concerns: geoip clauses need a database (milter-greylist
+ * opens it at start, wherever the directive stands, and a geoip clause
+ * without one never matches there; here the lookup could only fail), and
+ * with domainexact a domain written with a leading dot matches nothing.
+ */
+static void
+wholefile(struct mxg_parser *p)
+{
+	const struct mxg_stage_rules *st;
+	struct mxg_token at;
+	size_t i, j, k;
+
+	p->quiet = 0;
+	memset(&at, 0, sizeof(at));
+	for (k = 0; k < 2 && p->rs->cf.geoip_db == NULL; k++) {
+		st = &p->rs->st[k];
+		for (i = 0; i < st->nrules; i++)
+			for (j = 0; j < st->rules[i].nclauses; j++) {
+				if (st->rules[i].clauses[j].kind != KW_GEOIP)
+					continue;
+				at.line = st->rules[i].clauses[j].line;
+				at.col = st->rules[i].clauses[j].col;
+				mxg_rules_perr(p, &at,
+				    "geoip needs a geoipdb or geoip2db "
+				    "directive");
+			}
+	}
+	if ((p->rs->cf.flags & MXG_CF_DOMAINEXACT) && p->dotdomain.line != 0)
+		mxg_rules_pwarn(p, &p->dotdomain,
+		    "with domainexact, a domain with a leading dot "
+		    "matches no host name (as in milter-greylist): write "
+		    "it without the dot");
+}
+
+/*
  * mxg_rules_parse: see mxg_rules.h. The buffer is tokenized in place
  * (copies of token texts); nothing of buf is kept.
  */
@@ -1117,6 +1156,7 @@ mxg_rules_parse(const char *name, const char *buf, size_t len,
 	}
 	zones(&p, &rs->st[0]);
 	zones(&p, &rs->st[1]);
+	wholefile(&p);
 	mxg_rules_lex_free(&p.lx);
 	if (p.oom) {
 		mxg_rules_free(rs);

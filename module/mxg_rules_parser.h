@@ -23,6 +23,7 @@ struct mxg_parser {
 	int reflags; /* extra regcomp flags for the list being read */
 	int quiet;   /* statement already in error: count, do not report */
 	int ccodes;  /* reading country codes */
+	struct mxg_token dotdomain; /* first domain with a leading dot */
 };
 
 /* ---- memory owned by the ruleset (freed by mxg_rules_free) ----------- */

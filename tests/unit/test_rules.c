@@ -377,6 +377,117 @@ START_TEST(eval_undecided_and_needs)
 }
 END_TEST
 
+/* the rule line that decides for a client named name (0: none) */
+static int
+rule_for(const struct mxg_ruleset *rs, const char *name)
+{
+	struct mxg_request req;
+	struct mxg_eval ev;
+	struct mxg_match m;
+
+	memset(&req, 0, sizeof(req));
+	memset(&ev, 0, sizeof(ev));
+	req.client_name = name;
+	ev.req = &req;
+	ev.sender = "a@b";
+	ev.rcpt = "c@d";
+	mxg_ip_parse("192.0.2.9", &ev.ip);
+	ck_assert_int_eq(mxg_rules_eval(rs, MXG_STAGE_RCPT, &ev, &m), MXG_OK);
+	return m.action == MXG_RA_WHITELIST ? (int)m.line : 0;
+}
+
+/* milter-greylist's domain match: a suffix, the leading dot included */
+START_TEST(domain_leading_dot)
+{
+	static const char *const rules[] = {
+		"racl whitelist domain .google.com\n",
+		"list \"g\" domain { .google.com }\n"
+		"racl whitelist list \"g\"\n",
+		"racl whitelist domain { other.example .GOOGLE.com }\n",
+	};
+	struct logcap cap;
+	struct mxg_ruleset *rs;
+	size_t i;
+	int err, line;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		rs = parse(rules[i], &cap, &err);
+		ck_assert_msg(rs != NULL, "%s", cap.text);
+		ck_assert_int_eq(cap.n, 0);
+		line = i == 1 ? 2 : 1;
+		ck_assert_int_eq(rule_for(rs, "mail.google.com"), line);
+		ck_assert_int_eq(rule_for(rs, "a.b.Google.COM"), line);
+		ck_assert_int_eq(rule_for(rs, "google.com"), 0);
+		ck_assert_int_eq(rule_for(rs, "xgoogle.com"), 0);
+		ck_assert_int_eq(rule_for(rs, "mail.xgoogle.com"), 0);
+		ck_assert_int_eq(rule_for(rs, "google.com.evil.example"), 0);
+		mxg_rules_free(rs);
+	}
+	/* without the dot: any suffix, as before */
+	rs = parse("racl whitelist domain google.com\n", &cap, &err);
+	ck_assert_int_eq(rule_for(rs, "google.com"), 1);
+	ck_assert_int_eq(rule_for(rs, "mail.google.com"), 1);
+	ck_assert_int_eq(rule_for(rs, "xgoogle.com"), 1);
+	mxg_rules_free(rs);
+	/* domainexact: label boundaries; a leading dot then matches
+	   nothing (milter-greylist alike), which is worth a warning */
+	rs = parse(
+	    "racl whitelist domain google.com\ndomainexact\n", &cap, &err);
+	ck_assert_int_eq(rule_for(rs, "google.com"), 1);
+	ck_assert_int_eq(rule_for(rs, "mail.google.com"), 1);
+	ck_assert_int_eq(rule_for(rs, "xgoogle.com"), 0);
+	ck_assert_int_eq(cap.n, 0);
+	mxg_rules_free(rs);
+	rs = parse(
+	    "racl whitelist domain .google.com\ndomainexact\n", &cap, &err);
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(rule_for(rs, "mail.google.com"), 0);
+	ck_assert_int_eq(rule_for(rs, "google.com"), 0);
+	ck_assert_int_eq(cap.n, 1);
+	ck_assert_msg(strstr(cap.text, "t.conf:1:23: with domainexact") != NULL,
+	    "%s", cap.text);
+	mxg_rules_free(rs);
+}
+END_TEST
+
+/* a geoip clause needs a database directive, before or after it */
+START_TEST(geoip_needs_db)
+{
+	struct logcap cap;
+	struct mxg_ruleset *rs;
+	int err;
+
+	rs = parse("racl whitelist addr 192.0.2.1\n"
+	           "racl greylist  geoip \"CN\" delay 1h\n"
+	           "bogus\n"
+	           "dacl blacklist not geoip { \"RU\" \"KP\" }\n",
+	    &cap, &err);
+	ck_assert_ptr_null(rs);
+	ck_assert_int_eq(err, MXG_ERULES);
+	ck_assert_int_eq(cap.n, 3);
+	ck_assert_ptr_nonnull(strstr(cap.text, "t.conf:3:1: "));
+	ck_assert_msg(strstr(cap.text,
+	                  "t.conf:2:16: geoip needs a geoipdb or geoip2db "
+	                  "directive\n") != NULL,
+	    "%s", cap.text);
+	ck_assert_ptr_nonnull(strstr(cap.text,
+	    "t.conf:4:20: geoip needs a geoipdb or geoip2db directive\n"));
+	/* the directive anywhere in the file */
+	rs = parse(
+	    "racl greylist geoip \"CN\"\ngeoip2db \"/x.mmdb\"\n", &cap, &err);
+	ck_assert_msg(rs != NULL, "%s", cap.text);
+	mxg_rules_free(rs);
+	rs = parse(
+	    "geoipdb \"/x.mmdb\"\nracl greylist geoip \"CN\"\n", &cap, &err);
+	ck_assert_msg(rs != NULL, "%s", cap.text);
+	mxg_rules_free(rs);
+	/* %C alone needs none: it shows ?? */
+	rs = parse("racl greylist default msg \"%C\"\n", &cap, &err);
+	ck_assert_msg(rs != NULL, "%s", cap.text);
+	mxg_rules_free(rs);
+}
+END_TEST
+
 START_TEST(fmt_bounds)
 {
 	struct mxg_eval ev;
@@ -443,6 +554,8 @@ suite(void)
 	tcase_add_test(tc, unterminated_buffer);
 	tcase_add_test(tc, load_missing);
 	tcase_add_test(tc, eval_undecided_and_needs);
+	tcase_add_test(tc, domain_leading_dot);
+	tcase_add_test(tc, geoip_needs_db);
 	tcase_add_test(tc, fmt_bounds);
 	suite_add_tcase(s, tc);
 	return s;
