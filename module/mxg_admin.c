@@ -2,12 +2,37 @@
  * mxg_admin.c: the store walks behind mxgreyctl (dump, purge, stats,
  * fsck) and the reload request.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "mxg_engine.h"
 #include "mxg_export.h"
+
+/* mxg_admin_existing_store: see mxg_engine.h. */
+int
+mxg_admin_existing_store(struct mxg_engine *e)
+{
+	struct stat st;
+	int rc;
+
+	e->store_flags |= MXG_STORE_NOCREATE;
+	if (e->store != NULL) { /* opened before: open it again, with it */
+		mxg_store_close(e->store);
+		e->store = NULL;
+	}
+	if ((rc = mxg_engine_store(e)) != MXG_OK)
+		return rc;
+	if (strncmp(e->store_spec, "redis://", 8) == 0 ||
+	    stat(e->store_spec, &st) == 0 || errno != ENOENT)
+		return MXG_OK;
+	mxg_log(
+	    &e->log, MXG_LOG_ERR, "mxgrey: %s: no such store", e->store_spec);
+	return MXG_ESTORE;
+}
 
 /* mxg_request_reload: see mxgrey.h. */
 MXG_EXPORT int

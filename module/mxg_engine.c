@@ -80,7 +80,8 @@ mxg_engine_store(struct mxg_engine *e)
 	e->store_spec = copy;
 	rc = mxg_store_open(&e->store, spec,
 	    mxg_engine_config(e)->store_hashsize,
-	    (e->host.flags & MXG_HOST_SHORT_LIVED) ? MXG_STORE_NOMMAP : 0,
+	    ((e->host.flags & MXG_HOST_SHORT_LIVED) ? MXG_STORE_NOMMAP : 0) |
+	        e->store_flags,
 	    &e->log);
 	if (rc != MXG_OK)
 		e->store = NULL;

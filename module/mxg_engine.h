@@ -28,6 +28,7 @@ struct mxg_engine {
 	int lookup_stale;            /* rules changed: make it anew */
 	struct mxg_pending *pending; /* non-blocking checks under way */
 	char *store_spec;            /* what store was opened with */
+	unsigned store_flags;        /* more MXG_STORE_* (mxgreyctl) */
 	unsigned long generation;    /* reload generation seen */
 	time_t gen_checked;          /* second of the last look at it */
 	int gen_known;
@@ -82,6 +83,15 @@ int mxg_engine_begin(struct mxg_engine *e, const struct mxg_request *req,
  */
 int mxg_engine_decide(struct mxg_engine *e, struct mxg_eval *ev,
     const struct mxg_message *msg, struct mxg_verdict *v, int dryrun);
+
+/*
+ * mxg_admin_existing_store: for mxgreyctl's commands that only look at
+ * the store (linked statically; MTA hosts never call it): from now on e
+ * never creates its store, and a tdb store that does not exist is an
+ * error now, logged as "path: no such store". Returns MXG_OK, or
+ * MXG_ESTORE/MXG_ENOMEM.
+ */
+int mxg_admin_existing_store(struct mxg_engine *e);
 
 /* mxg_pending_close_all: cancel every non-blocking check (mxg_close). */
 void mxg_pending_close_all(struct mxg_engine *e);

@@ -68,12 +68,16 @@ struct mxg_store {
 };
 
 /* mxg_store_open flags */
-#define MXG_STORE_NOMMAP 0x1 /* tdb: pread/pwrite, never map the file */
+#define MXG_STORE_NOMMAP   0x1 /* tdb: pread/pwrite, never map the file */
+/* tdb: a missing file is an error ("no such store"), never created */
+#define MXG_STORE_NOCREATE 0x2
 
 /*
  * mxg_store_open: open the store named by spec: "redis://..." (when built
- * with hiredis), else a tdb file path (created 0660 if
- * absent, its directory must exist). hashsize: tdb hash chains (0: the
+ * with hiredis), else a tdb file path (created 0660 if absent, unless
+ * MXG_STORE_NOCREATE; its directory must exist; an empty file is made a
+ * store in place, any other file that is not a tdb is refused, never
+ * overwritten). hashsize: tdb hash chains (0: the
  * default). flags: MXG_STORE_* (ignored by stores they do not concern).
  * Returns MXG_OK and *sp, or MXG_ESTORE/MXG_EPERM/MXG_ENOMEM (logged).
  */

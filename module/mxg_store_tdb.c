@@ -53,22 +53,34 @@ struct tdb_store {
 	unsigned long decisions;
 	int64_t watched; /* second of the last look at the file */
 	int failing;     /* an outage is being reported */
+	int nocreate;    /* MXG_STORE_NOCREATE */
+	char why[512];   /* "path: what went wrong", for fsck */
 };
+
+#define TDB_MAGIC "TDB file\n" /* the first bytes of every tdb file */
 
 #define GEN_KEY_INIT                                                           \
 	{                                                                      \
 		MXG_KEY_META, 'g', 'e', 'n'                                    \
 	}
 
+/* Log s->why once per outage; MXG_ESTORE. */
+static int
+fail_why(struct tdb_store *s)
+{
+	if (!s->failing)
+		mxg_log(&s->base.log, MXG_LOG_ERR, "mxgrey: tuple store %s",
+		    s->why);
+	s->failing = 1;
+	return MXG_ESTORE;
+}
+
 static int
 fail_once(struct tdb_store *s, const char *what)
 {
-	if (!s->failing)
-		mxg_log(&s->base.log, MXG_LOG_ERR,
-		    "mxgrey: tuple store %s: %s: %s", s->path, what,
-		    s->tdb ? tdb_errorstr(s->tdb) : strerror(errno));
-	s->failing = 1;
-	return MXG_ESTORE;
+	snprintf(s->why, sizeof(s->why), "%s: %s: %s", s->path, what,
+	    s->tdb ? tdb_errorstr(s->tdb) : strerror(errno));
+	return fail_why(s);
 }
 
 static void
@@ -78,6 +90,7 @@ recovered(struct tdb_store *s)
 		mxg_log(&s->base.log, MXG_LOG_NOTICE,
 		    "mxgrey: tuple store %s: working again", s->path);
 	s->failing = 0;
+	s->why[0] = '\0';
 }
 
 /* Refuse a world-writable store or store directory (unless sticky). */
@@ -156,23 +169,97 @@ create_file(struct tdb_store *s)
 	return rc;
 }
 
+/*
+ * tdb_open refused the file as malformed (EIO, EINVAL): say what it is
+ * and what to do in s->why. Returns 1 when it is an empty file, which
+ * only an admin's touch makes (create_file never leaves one), 0 else.
+ */
+static int
+diagnose(struct tdb_store *s, int err)
+{
+	static const char advice[] =
+	    "move it away; a new store is created on next use";
+	char head[sizeof(TDB_MAGIC) - 1];
+	struct stat st;
+	ssize_t n = 0;
+	int fd;
+
+	if ((fd = open(s->path, O_RDONLY)) == -1 || fstat(fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode)) {
+		snprintf(s->why, sizeof(s->why), "%s: cannot open: %s", s->path,
+		    strerror(err));
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	if (st.st_size > 0)
+		n = read(fd, head, sizeof(head));
+	close(fd);
+	if (st.st_size == 0)
+		return 1;
+	if (n == (ssize_t)sizeof(head) && memcmp(head, TDB_MAGIC, n) == 0)
+		snprintf(s->why, sizeof(s->why),
+		    "%s: a damaged tdb file, or one not made by mxgrey "
+		    "(%lld bytes; tdb: %s): %s",
+		    s->path, (long long)st.st_size, strerror(err), advice);
+	else
+		snprintf(s->why, sizeof(s->why),
+		    "%s: not a tdb file (%lld bytes): %s", s->path,
+		    (long long)st.st_size, advice);
+	return 0;
+}
+
+/*
+ * An empty file where the store should be: make it a store in place,
+ * keeping its owner and mode. O_CREAT lets tdb write a header into a
+ * file it finds without one, under its open lock, so a second process
+ * doing the same finds the header and leaves it; checked empty again just
+ * before, so a file with content is never overwritten.
+ */
+static struct tdb_context *
+init_empty(struct tdb_store *s)
+{
+	struct stat st;
+
+	if (stat(s->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return NULL;
+	mxg_log(&s->base.log, MXG_LOG_NOTICE,
+	    "mxgrey: tuple store %s is an empty file: making it a store",
+	    s->path);
+	return tdb_open(
+	    s->path, (int)s->hashsize, s->tdb_flags, O_RDWR | O_CREAT, 0660);
+}
+
 /* Open the file now (first use, or after an outage). */
 static int
 attach(struct tdb_store *s)
 {
 	struct stat st;
-	int rc;
+	int rc, err;
 
 	if ((rc = check_perms(s)) != MXG_OK) {
 		s->failing = 1;
 		return rc;
 	}
-	if (stat(s->path, &st) != 0 && errno == ENOENT &&
-	    (rc = create_file(s)) != MXG_OK)
-		return rc;
+	if (stat(s->path, &st) != 0 && errno == ENOENT) {
+		if (s->nocreate) {
+			snprintf(s->why, sizeof(s->why), "%s: no such store",
+			    s->path);
+			return fail_why(s);
+		}
+		if ((rc = create_file(s)) != MXG_OK)
+			return rc;
+	}
 	/* never O_CREAT here: tdb would overwrite an alien or torn file */
 	s->tdb =
 	    tdb_open(s->path, (int)s->hashsize, s->tdb_flags, O_RDWR, 0660);
+	if (s->tdb == NULL && ((err = errno) == EIO || err == EINVAL)) {
+		if (!diagnose(s, err))
+			return fail_why(s);
+		if ((s->tdb = init_empty(s)) == NULL)
+			return fail_once(
+			    s, "cannot make the empty file a store");
+	}
 	if (s->tdb == NULL)
 		return fail_once(s, "cannot open");
 	s->pid = getpid();
@@ -688,8 +775,13 @@ tdb_fsck(struct mxg_store *base, int repair, char *why, size_t size)
 	struct fsck f;
 	int rc;
 
-	if ((rc = ready(s)) != MXG_OK)
+	if ((rc = ready(s)) != MXG_OK) {
+		/* what is wrong and what to do: fsck cannot repair a file
+		   that tdb does not open */
+		if (size > 0)
+			snprintf(why, size, "%s", s->why);
 		return rc;
+	}
 	memset(&f, 0, sizeof(f));
 	f.why = why;
 	f.size = size;
@@ -763,8 +855,9 @@ static const struct mxg_store_ops tdb_ops = {
 /*
  * mxg_store_tdb_open: make a tdb store for path. The file is opened on
  * first use (so a host that forks after opening the engine never shares a
- * handle); MXG_STORE_NOMMAP in flags opens it with TDB_NOMMAP. Returns
- * MXG_OK, or MXG_ENOMEM.
+ * handle); MXG_STORE_NOMMAP in flags opens it with TDB_NOMMAP,
+ * MXG_STORE_NOCREATE refuses a missing file instead of creating it.
+ * Returns MXG_OK, or MXG_ENOMEM.
  */
 int
 mxg_store_tdb_open(struct mxg_store **sp, const char *path,
@@ -785,6 +878,7 @@ mxg_store_tdb_open(struct mxg_store **sp, const char *path,
 	s->tdb_flags = TDB_NOSYNC | TDB_INCOMPATIBLE_HASH;
 	if (flags & MXG_STORE_NOMMAP)
 		s->tdb_flags |= TDB_NOMMAP;
+	s->nocreate = (flags & MXG_STORE_NOCREATE) != 0;
 	fork_marker(s);
 	*sp = &s->base;
 	return MXG_OK;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mxg_engine.h" /* mxg_admin_existing_store: linked statically */
 #include "mxg_paths.h"
 #include "mxgrey.h"
 
@@ -253,6 +254,22 @@ open_store_engine(struct ctl *c, struct mxg_engine **ep)
 	return rc;
 }
 
+/*
+ * Commands that only look at the store (or, purging, would find nothing
+ * in a new one) never create it: a mistyped -s is "path: no such store"
+ * from the engine's log, and exit 2. check, import-dump and reload still
+ * create it, as an MTA does on first use.
+ */
+static int
+open_existing_store(struct ctl *c, struct mxg_engine **ep, int need_rules)
+{
+	int rc = need_rules ? open_engine(c, ep) : open_store_engine(c, ep);
+
+	if (rc != MXG_OK)
+		return rc;
+	return mxg_admin_existing_store(*ep);
+}
+
 
 static int
 cmd_test(struct ctl *c)
@@ -303,7 +320,8 @@ cmd_check(struct ctl *c, int argc, char **argv, int explain)
 	int rc;
 
 	parse_request(argc, argv, &req, 1);
-	if (open_engine(c, &e) != MXG_OK) {
+	if ((explain ? open_existing_store(c, &e, 1) : open_engine(c, &e)) !=
+	    MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}
@@ -334,8 +352,9 @@ cmd_store(struct ctl *c, const char *cmd, int argc, char **argv)
 
 	now = parse_request(argc, argv, &req, 0);
 	/* reload: only a rules file that parses is worth reloading */
-	if ((strcmp(cmd, "reload") == 0 ? open_engine(c, &e)
-	                                : open_store_engine(c, &e)) != MXG_OK) {
+	if ((strcmp(cmd, "reload") == 0
+	            ? open_engine(c, &e)
+	            : open_existing_store(c, &e, 0)) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}
@@ -376,7 +395,7 @@ cmd_fsck(struct ctl *c, int argc, char **argv)
 		repair = 1;
 	else if (argc != 1)
 		usage();
-	if (open_store_engine(c, &e) != MXG_OK) {
+	if (open_existing_store(c, &e, 0) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}
@@ -426,7 +445,7 @@ cmd_migrate(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	now = parse_request(argc, argv, &req, 0);
-	if (open_store_engine(c, &e) != MXG_OK) {
+	if (open_existing_store(c, &e, 0) != MXG_OK) {
 		mxg_close(e);
 		return 2;
 	}

@@ -163,6 +163,43 @@ $CTL -f $D/r.conf -s $D/alien.tdb fsck >/dev/null 2>&1
 [ $? -ne 0 ]
 expect "fsck on an alien file fails" "$?" "0"
 expect "alien file left alone" "$(cat $D/alien.tdb)" "this is not a tdb"
+# ... says what it is and what to do, for fsck and any other command
+advice="$D/alien.tdb: not a tdb file (17 bytes): move it away; a new store is created on next use"
+out=$($CTL -f $D/r.conf -s $D/alien.tdb fsck 2>/dev/null)
+expect "fsck on an alien file: what and what to do" "$out $?" \
+    "store: damaged: $advice 1"
+out=$($CTL -f $D/r.conf -s $D/alien.tdb fsck --repair 2>/dev/null)
+expect "fsck --repair cannot: the same advice" "$out $?" \
+    "store: damaged: $advice 2"
+$CTL -f $D/r.conf -s $D/alien.tdb stats >/dev/null 2>$D/err
+expect "stats on an alien file" "$? $(head -n 1 $D/err)" \
+    "2 mxgrey: tuple store $advice"
+expect "alien file still left alone" "$(cat $D/alien.tdb)" "this is not a tdb"
+# an empty file (touch) is made a store
+: > $D/empty.tdb
+out=$($CTL -f $D/r.conf -s $D/empty.tdb stats --now $T 2>/dev/null | head -n 1)
+expect "empty file made a store" "$out $?" "pending 0 0"
+
+# commands that only look at the store never create one
+for cmd in dump stats purge fsck "migrate $D/m2.tdb" \
+    "explain --ip 192.0.2.1 --from a@b --rcpt c@d"; do
+	out=$($CTL -f $D/r.conf -s $D/typo.tdb $cmd 2>$D/err)
+	rc=$?
+	expect "$cmd on a missing store: exit 2, stdout empty" "$rc $out" "2 "
+	expect "$cmd on a missing store: says so" "$(head -n 1 $D/err)" \
+	    "mxgrey: $D/typo.tdb: no such store"
+	[ -e $D/typo.tdb ] && expect "$cmd created no store" "created" "none"
+done
+[ -e $D/m2.tdb ] && expect "failed migrate created no target" "created" "none"
+# the rules' store, without -s, the same
+printf 'store "%s/rtypo.tdb"\nracl greylist default\n' "$PWD/$D" > $D/st.conf
+$CTL -f $D/st.conf dump >/dev/null 2>$D/err
+expect "rules' store missing: dump" "$? $(head -n 1 $D/err)" \
+    "2 mxgrey: $PWD/$D/rtypo.tdb: no such store"
+[ -e $D/rtypo.tdb ] && expect "rules' store not created" "created" "none"
+# check decides as an MTA does: it creates the store
+$CTL -f $D/st.conf check --ip 192.0.2.1 --from a@b --rcpt c@d --now $T >/dev/null 2>&1
+expect "check creates the store" "$? $([ -e $D/rtypo.tdb ] && echo yes)" "0 yes"
 
 $C check --ip 999.1.1.1 --from a@b --rcpt c@d --now $T >$D/out 2>/dev/null
 expect "bad ip exit" "$?" "2"

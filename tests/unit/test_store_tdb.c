@@ -276,6 +276,112 @@ START_TEST(unusable_paths)
 }
 END_TEST
 
+static char last_log[1024];
+
+static void
+keep_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= MXG_LOG_ERR)
+		snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+static const struct mxg_log KEEP = { keep_log, NULL };
+
+static void
+write_file(const char *p, const char *text, size_t len)
+{
+	FILE *f = fopen(p, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+/* decide on the store at path: the result code, the error logged */
+static int
+try_store(unsigned flags, char *why, size_t size)
+{
+	struct mxg_store *s = NULL;
+	struct mxg_tuple t;
+	struct mxg_grey_result r;
+	int rc;
+
+	tuple(&t, "10.1.2.3", "a@b", "c@d");
+	last_log[0] = '\0';
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 0, flags, &KEEP), MXG_OK);
+	rc = s->ops->decide(s, &t, &P, 10, &r);
+	if (why != NULL)
+		(void)s->ops->check(s, 0, why, size);
+	mxg_store_close(s);
+	return rc;
+}
+
+/*
+ * A file that tdb refuses says what it is and what to do, the same for
+ * fsck; it is never overwritten. An empty one (an admin's touch) is made
+ * a store in place, keeping its mode.
+ */
+START_TEST(damaged_files)
+{
+	static const char text[] = "this is not a tdb file at all, just text\n";
+	char why[1024], want[1200];
+	struct stat st;
+	struct mxg_store *s;
+
+	snprintf(
+	    path, sizeof(path), "%s/damaged.tdb", mxg_test_dir("store_tdb"));
+	/* text */
+	write_file(path, text, sizeof(text) - 1);
+	ck_assert_int_eq(try_store(0, why, sizeof(why)), MXG_ESTORE);
+	snprintf(want, sizeof(want),
+	    "%s: not a tdb file (%zu bytes): move it away; a new store is "
+	    "created on next use",
+	    path, sizeof(text) - 1);
+	ck_assert_str_eq(why, want);
+	ck_assert_ptr_nonnull(strstr(last_log, want));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq((int)st.st_size, (int)sizeof(text) - 1);
+	/* a tdb cut short */
+	unlink(path);
+	s = NULL;
+	ck_assert_int_eq(mxg_store_tdb_open(&s, path, 1021, 0, &KEEP), MXG_OK);
+	ck_assert_int_eq(s->ops->bump(s), MXG_OK);
+	mxg_store_close(s);
+	ck_assert_int_eq(truncate(path, 200), 0);
+	ck_assert_int_eq(try_store(0, why, sizeof(why)), MXG_ESTORE);
+	ck_assert_msg(strstr(why,
+	                  ": a damaged tdb file, or one not made by "
+	                  "mxgrey (200 bytes; tdb: ") != NULL &&
+	        strstr(why,
+	            "): move it away; a new store is created on next "
+	            "use") != NULL,
+	    "%s", why);
+	ck_assert_ptr_nonnull(strstr(last_log, why));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq((int)st.st_size, 200);
+	/* empty: made a store, owner and mode kept */
+	write_file(path, "", 0);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(try_store(0, why, sizeof(why)), MXG_OK);
+	ck_assert_str_eq(why, "");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_gt((int)st.st_size, 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
+	ck_assert_int_eq(try_store(MXG_STORE_NOCREATE, NULL, 0), MXG_OK);
+	/* no such store: created unless MXG_STORE_NOCREATE */
+	unlink(path);
+	ck_assert_int_eq(
+	    try_store(MXG_STORE_NOCREATE, why, sizeof(why)), MXG_ESTORE);
+	snprintf(want, sizeof(want), "%s: no such store", path);
+	ck_assert_str_eq(why, want);
+	ck_assert_ptr_nonnull(strstr(last_log, want));
+	ck_assert_int_eq(stat(path, &st), -1);
+	ck_assert_int_eq(try_store(0, NULL, 0), MXG_OK);
+	ck_assert_int_eq(stat(path, &st), 0);
+}
+END_TEST
+
 /*
  * An expired record decided with no delay and no autowhite: the step
  * deletes it, and the chain sweep must not make that fail (found by the
@@ -402,6 +508,7 @@ suite(void)
 	tcase_add_test(tc, many_processes_no_lost_update);
 	tcase_add_test(tc, generation_put_iterate);
 	tcase_add_test(tc, unusable_paths);
+	tcase_add_test(tc, damaged_files);
 	tcase_add_test(tc, deleted_file_reopened);
 	tcase_add_test(tc, expired_record_deleted_once);
 	tcase_add_test(tc, nommap_same_decisions);
