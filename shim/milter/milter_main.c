@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../postfix/daemon.h"
@@ -86,17 +87,76 @@ check_log(void *ctx, int level, const char *msg)
 /* The longest unix socket path bind(2) takes (sun_path less its NUL). */
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1)
 
-/* The file of a local socket spec, or NULL for inet sockets. */
+/*
+ * The file of a local socket spec, or NULL for inet sockets; as
+ * libmilter reads it: "unix:", "local:" (either case) or ":" before the
+ * path, or no colon at all.
+ */
 static const char *
 socket_path(const char *spec)
 {
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	if (spec[0] == '/')
+	const char *colon = strchr(spec, ':');
+	size_t n;
+
+	if (colon == NULL)
 		return spec;
+	n = (size_t)(colon - spec);
+	if (n == 0 || (n == 4 && strncasecmp(spec, "unix", 4) == 0) ||
+	    (n == 5 && strncasecmp(spec, "local", 5) == 0))
+		return colon + 1;
 	return NULL;
+}
+
+/* A socket spec made absolute: a spec without a colon is a path here. */
+static int
+abssocket(const char *spec, char **out)
+{
+	if (spec != NULL && strchr(spec, ':') == NULL)
+		return mxg_daemon_abspath(spec, out);
+	return mxg_daemon_abssocket(spec, out);
+}
+
+/*
+ * An inet or inet6 spec's port (inet:PORT@HOST): libmilter reads a
+ * number with atoi(), so 99999 would wrap and 0 take any port. A port
+ * that starts with a digit must be 1..65535 in decimal; a service name
+ * is left to libmilter. Returns 0, or -1 with a message in err.
+ */
+static int
+inet_port(const char *spec, char *err, size_t errsize)
+{
+	const char *colon = strchr(spec, ':'), *p;
+	size_t n, len;
+	long v = 0;
+
+	if (colon == NULL)
+		return 0;
+	n = (size_t)(colon - spec);
+	if (!((n == 4 && strncasecmp(spec, "inet", 4) == 0) ||
+	        (n == 5 && strncasecmp(spec, "inet6", 5) == 0)))
+		return 0;
+	len = strcspn(colon + 1, "@");
+	if (len == 0) {
+		snprintf(err, errsize, "bad socket '%s': no port", spec);
+		return -1;
+	}
+	if (colon[1] < '0' || colon[1] > '9')
+		return 0;
+	for (p = colon + 1; p < colon + 1 + len && v <= 65535; p++) {
+		if (*p < '0' || *p > '9') {
+			v = -1;
+			break;
+		}
+		v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 65535) {
+		snprintf(err, errsize,
+		    "bad socket '%s': port '%.*s' is not a number from 1 to "
+		    "65535",
+		    spec, (int)len, colon + 1);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -110,7 +170,8 @@ main(int argc, char *argv[])
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
 	struct check chk = { NULL, 0, 0 };
-	char host_name[256], *conn = NULL;
+	char host_name[256], *conn = NULL, err[512], *owned[5];
+	size_t nowned = 0, i;
 	unsigned long n;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
@@ -172,6 +233,19 @@ main(int argc, char *argv[])
 		usage();
 	lg.use_syslog = !foreground && !check;
 	mxg_daemon_log_open(&lg);
+	/*
+	 * Relative paths as the shell that started us meant them: detaching
+	 * changes to /, and -D must not change which files are used (the
+	 * rules file is watched and read again). -c stays where it is.
+	 */
+	if (!check &&
+	    (mxg_daemon_absolute(
+	         &lg, &rules, mxg_daemon_abspath, owned, &nowned) == -1 ||
+	        mxg_daemon_absolute(
+	            &lg, &store, mxg_daemon_abspath, owned, &nowned) == -1 ||
+	        mxg_daemon_absolute(
+	            &lg, &dumpfile, mxg_daemon_abspath, owned, &nowned) == -1))
+		goto fail;
 	if (dumpfile != NULL)
 		mxg_daemon_logf(&lg, MXG_LOG_NOTICE,
 		    "-d %s ignored: the store is %s's tdb file, dump it with "
@@ -226,6 +300,10 @@ main(int argc, char *argv[])
 		user = cf->user;
 	if (pidfile == NULL && cf != NULL)
 		pidfile = cf->pidfile;
+	if (mxg_daemon_absolute(&lg, &sock, abssocket, owned, &nowned) == -1 ||
+	    mxg_daemon_absolute(
+	        &lg, &pidfile, mxg_daemon_abspath, owned, &nowned) == -1)
+		goto fail;
 	if (user != NULL && mxg_daemon_lookup(user, &uid, &gid) == -1) {
 		mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s: no such user", user);
 		goto fail;
@@ -242,6 +320,10 @@ main(int argc, char *argv[])
 		    "cannot listen on %s: socket path too long (%zu bytes, at "
 		    "most %zu)",
 		    sock, strlen(path), SOCKET_PATH_MAX);
+		goto fail;
+	}
+	if (inet_port(sock, err, sizeof(err)) == -1) {
+		mxg_daemon_logf(&lg, MXG_LOG_ERR, "%s", err);
 		goto fail;
 	}
 	if ((conn = strdup(sock)) == NULL)
@@ -273,5 +355,7 @@ fail:
 	free(conn);
 	mxg_close(mxg_milter.engine);
 	mxg_rules_free(rs);
+	for (i = 0; i < nowned; i++)
+		free(owned[i]);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -113,38 +114,56 @@ pidfile_pid(const char *path)
 	return (pid_t)v;
 }
 
+/* What a pid file's pid names now. */
+enum pid_state {
+	PID_GONE,  /* no process (or ourselves) */
+	PID_OURS,  /* another live process of our program */
+	PID_OTHER, /* a live process of another program: the pid reused */
+};
+
 /*
- * Is pid another live process of our program? A pid reused since by
- * another program is not (Linux: /proc/PID/comm; elsewhere kill(2) only).
+ * Which of those pid is. Linux tells programs apart by /proc/PID/comm
+ * (the other program's name goes into comm); elsewhere only kill(2)
+ * answers, and a live pid counts as ours.
  */
-static int
-running(pid_t pid)
+static enum pid_state
+pid_state(pid_t pid, char *comm, size_t size)
 {
-	char path[64], comm[64], self[64];
+	char path[64], self[64];
 
 	if (pid == getpid() || (kill(pid, 0) == -1 && errno != EPERM))
-		return 0;
+		return PID_GONE;
 	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	if (first_line(path, comm, sizeof(comm)) == 0 &&
+	if (first_line(path, comm, size) == 0 &&
 	    first_line("/proc/self/comm", self, sizeof(self)) == 0 &&
 	    strcmp(comm, self) != 0)
-		return 0;
-	return 1;
+		return PID_OTHER;
+	return PID_OURS;
 }
 
 /* mxg_daemon_pidfile_check: see daemon.h. */
 int
 mxg_daemon_pidfile_check(struct mxg_daemon_log *l, const char *path)
 {
+	char comm[64];
 	pid_t pid;
 
 	if (path == NULL || (pid = pidfile_pid(path)) == 0)
 		return 0;
-	if (running(pid)) {
+	switch (pid_state(pid, comm, sizeof(comm))) {
+	case PID_OURS:
 		mxg_daemon_logf(l, MXG_LOG_ERR,
 		    "%s: %s already running as pid %ld", path, l->ident,
 		    (long)pid);
 		return -1;
+	case PID_OTHER:
+		mxg_daemon_logf(l, MXG_LOG_NOTICE,
+		    "%s: stale pid file (pid %ld is now another program, "
+		    "%s), replaced",
+		    path, (long)pid, comm);
+		return 0;
+	case PID_GONE:
+		break;
 	}
 	mxg_daemon_logf(l, MXG_LOG_NOTICE,
 	    "%s: stale pid file (pid %ld is not running), replaced", path,
@@ -243,6 +262,88 @@ mxg_daemon_drop(const char *user, const char **why)
 		*why = "root privileges could be regained";
 		return -1;
 	}
+	return 0;
+}
+
+/* mxg_daemon_abspath: see daemon.h. */
+int
+mxg_daemon_abspath(const char *path, char **out)
+{
+	char cwd[PATH_MAX], *s;
+	size_t n;
+
+	if (path == NULL) {
+		*out = NULL;
+		return 0;
+	}
+	if (path[0] == '/' || path[0] == '\0' ||
+	    strncmp(path, "redis://", 8) == 0) {
+		if ((s = strdup(path)) == NULL)
+			return -1;
+		*out = s;
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	while (path[0] == '.' && path[1] == '/') /* ./x: x, as printed */
+		path += strspn(path + 1, "/") + 1;
+	n = strlen(cwd) + 1 + strlen(path) + 1;
+	if ((s = malloc(n)) == NULL)
+		return -1;
+	snprintf(s, n, "%s%s%s", cwd,
+	    strcmp(cwd, "/") == 0 || *path == '\0' ? "" : "/", path);
+	*out = s;
+	return 0;
+}
+
+/* mxg_daemon_abssocket: see daemon.h. */
+int
+mxg_daemon_abssocket(const char *spec, char **out)
+{
+	const char *colon;
+	char *path, *s;
+	size_t plen, n;
+
+	if (spec == NULL)
+		return mxg_daemon_abspath(spec, out);
+	colon = strchr(spec, ':');
+	plen = colon != NULL ? (size_t)(colon - spec) : 0;
+	if (colon == NULL ||
+	    !(plen == 0 || (plen == 4 && strncasecmp(spec, "unix", 4) == 0) ||
+	        (plen == 5 && strncasecmp(spec, "local", 5) == 0))) {
+		if ((s = strdup(spec)) == NULL)
+			return -1;
+		*out = s;
+		return 0;
+	}
+	if (mxg_daemon_abspath(colon + 1, &path) == -1)
+		return -1;
+	n = plen + 1 + strlen(path) + 1;
+	if ((s = malloc(n)) == NULL) {
+		free(path);
+		return -1;
+	}
+	snprintf(s, n, "%.*s:%s", (int)plen, spec, path);
+	free(path);
+	*out = s;
+	return 0;
+}
+
+/* mxg_daemon_absolute: see daemon.h. */
+int
+mxg_daemon_absolute(struct mxg_daemon_log *l, const char **path,
+    int (*fn)(const char *, char **), char **owned, size_t *nowned)
+{
+	char *abs;
+
+	if (fn(*path, &abs) == -1) {
+		mxg_daemon_logf(l, MXG_LOG_ERR,
+		    "%s: cannot make it an absolute path: %s", *path,
+		    strerror(errno));
+		return -1;
+	}
+	owned[(*nowned)++] = abs;
+	*path = abs;
 	return 0;
 }
 

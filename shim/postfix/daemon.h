@@ -44,8 +44,9 @@ int mxg_daemon_pidfile(const char *path);
 /*
  * mxg_daemon_pidfile_check: before binding, as postgrey does: when path
  * names a live process of this program, log it and return -1 (do not
- * start); a pid file naming a process that is not running is stale: log
- * a notice and return 0 (mxg_daemon_pidfile replaces it). path NULL: 0.
+ * start); a pid file naming a process that is not running, or that is
+ * now another program (the pid reused), is stale: log a notice saying
+ * which and return 0 (mxg_daemon_pidfile replaces it). path NULL: 0.
  */
 int mxg_daemon_pidfile_check(struct mxg_daemon_log *l, const char *path);
 
@@ -69,6 +70,35 @@ int mxg_daemon_lookup(const char *user, uid_t *uid, gid_t *gid);
  * not root. Returns 0, or -1 with *why set to a static text.
  */
 int mxg_daemon_drop(const char *user, const char **why);
+
+/*
+ * mxg_daemon_abspath: path made absolute against the current directory,
+ * at start-up: once detached the daemon works from /, where a relative
+ * path would name another file (or none), and -D must not change what a
+ * path means. An absolute or empty path and a redis:// URL come back as
+ * they are. Sets *out to a malloc'ed string (free it), or to NULL when
+ * path is NULL. Returns 0, or -1 with errno set (getcwd, ENOMEM) and
+ * *out untouched.
+ */
+int mxg_daemon_abspath(const char *path, char **out);
+
+/*
+ * mxg_daemon_abssocket: as mxg_daemon_abspath for a socket spec: the
+ * path of "unix:PATH" or "local:PATH" (either case; libmilter's ":PATH"
+ * too) is made absolute, any other spec (inet:...) is copied as it is.
+ * A spec without a colon is copied too: it is a path for libmilter but
+ * an error for mxgrey-policyd, so the milter resolves it itself.
+ */
+int mxg_daemon_abssocket(const char *spec, char **out);
+
+/*
+ * mxg_daemon_absolute: replace *path by its absolute copy made by fn
+ * (mxg_daemon_abspath, mxg_daemon_abssocket or the like), appended to
+ * owned[] (the caller's room) to be freed at exit. Returns 0, or logs
+ * through l and returns -1 with *path unchanged.
+ */
+int mxg_daemon_absolute(struct mxg_daemon_log *l, const char **path,
+    int (*fn)(const char *, char **), char **owned, size_t *nowned);
 
 struct mxg_ruleset;
 

@@ -56,19 +56,40 @@ fail:
 	return -1;
 }
 
+/*
+ * A port is 1..65535 in decimal: getaddrinfo() would take 99999 modulo
+ * 65536 and 0 or nothing as "any port", and Postfix could not find us.
+ */
+static int
+port_ok(const char *port)
+{
+	long n = 0;
+
+	if (*port == '\0')
+		return 0;
+	for (; *port != '\0'; port++) {
+		if (*port < '0' || *port > '9')
+			return 0;
+		if ((n = n * 10 + (*port - '0')) > 65535)
+			return 0;
+	}
+	return n >= 1;
+}
+
 static int
 listen_inet(const char *spec, char *err, size_t errsize)
 {
 	struct addrinfo hints, *res = NULL;
 	char host[256];
-	const char *port, *h = "127.0.0.1", *colon;
+	const char *port, *h = "127.0.0.1", *colon, *given = spec;
 	size_t hl;
 	int fd = -1, on = 1, rc;
 
 	if (spec[0] == '[') {
 		colon = strstr(spec, "]:");
 		if (colon == NULL) {
-			snprintf(err, errsize, "inet:%s: no port", spec);
+			snprintf(err, errsize,
+			    "bad listen address 'inet:%s': no port", spec);
 			goto fail;
 		}
 		hl = (size_t)(colon - spec - 1);
@@ -80,6 +101,18 @@ listen_inet(const char *spec, char *err, size_t errsize)
 	} else {
 		hl = 0;
 		port = spec;
+	}
+	if (*port == '\0') {
+		snprintf(err, errsize, "bad listen address 'inet:%s': no port",
+		    given);
+		goto fail;
+	}
+	if (!port_ok(port)) {
+		snprintf(err, errsize,
+		    "bad listen address 'inet:%s': port '%s' is not a number "
+		    "from 1 to 65535",
+		    given, port);
+		goto fail;
 	}
 	if (hl >= sizeof(host)) {
 		snprintf(err, errsize, "inet: host name too long");

@@ -102,7 +102,8 @@ main(int argc, char *argv[])
 	struct mxg_ruleset *rs = NULL;
 	struct mxg_host host;
 	char host_name[256], err[512], spec[MXG_POLICY_LISTEN_MAX][300];
-	size_t nlisten = 0, i;
+	char *owned[3 + MXG_POLICY_LISTEN_MAX];
+	size_t nlisten = 0, nowned = 0, i;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int ch, foreground = 0, testmode = 0, mode = 0660, rc, status = 1;
@@ -201,6 +202,25 @@ main(int argc, char *argv[])
 	host_name[sizeof(host_name) - 1] = '\0';
 	srv.opts.hostname = name != NULL ? name : host_name;
 
+	/*
+	 * Relative paths as the shell that started us meant them: detaching
+	 * changes to /, and -D must not change which files are used (the
+	 * rules file is read again on SIGHUP). -T stays where it is.
+	 */
+	if (!testmode) {
+		if (mxg_daemon_absolute(&lg, &rules, mxg_daemon_abspath, owned,
+		        &nowned) == -1 ||
+		    mxg_daemon_absolute(&lg, &store, mxg_daemon_abspath, owned,
+		        &nowned) == -1 ||
+		    mxg_daemon_absolute(&lg, &pidfile, mxg_daemon_abspath,
+		        owned, &nowned) == -1)
+			goto fail;
+		for (i = 0; i < nlisten; i++)
+			if (mxg_daemon_absolute(&lg, &listen[i],
+			        mxg_daemon_abssocket, owned, &nowned) == -1)
+				goto fail;
+	}
+
 	/* The rules file's `user` unless -u says otherwise. */
 	if (user == NULL && (rs = mxg_daemon_rules(rules)) != NULL)
 		user = mxg_rules_config(rs)->user;
@@ -258,5 +278,7 @@ fail:
 	mxg_daemon_pidfile_remove(&lg, pidfile);
 	mxg_close(srv.engine);
 	mxg_rules_free(rs);
+	for (i = 0; i < nowned; i++)
+		free(owned[i]);
 	return status;
 }

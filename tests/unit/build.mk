@@ -17,4 +17,6 @@ CHECK_SCRIPTS	+= tests/unit/exports.sh
 CHECK_SCRIPTS	+= tests/unit/cli.sh
 # mxgrey-policyd and mxgrey-milter: --help, the pid file (no MTA needed).
 CHECK_SCRIPTS	+= tests/unit/daemons.sh
+# Relative -f/-s/-P/socket paths: the same files detached as with -D.
+CHECK_SCRIPTS	+= tests/unit/daemons_paths.sh
 CHECK_SCRIPTS	+= tests/unit/install.sh

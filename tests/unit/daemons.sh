@@ -1,9 +1,11 @@
 #!/bin/sh
 # daemons.sh: mxgrey-policyd and mxgrey-milter start-up contract without
 # an MTA: -h/--help on stdout, usage errors on stderr; the pid file: a
-# stale one (its process gone) is replaced, a live one refuses the start
+# stale one (its process gone, or its pid now another program's) is
+# replaced and the log says which, a live one refuses the start
 # before the socket is touched, removed at exit when we may; with -u the
 # file stays in a root-owned directory and the next start replaces it.
+# Listen ports out of 1..65535 are refused before "ready".
 set -u
 D=tests/tmp/daemons.$$
 rm -rf $D && mkdir -p $D && chmod 0755 $D
@@ -95,6 +97,19 @@ expect "stale pid file replaced" "$(cat $D/p.pid)" "$PID"
 grep -q "stale pid file (pid $dead is not running), replaced" $D/log
 expect "stale pid file logged" "$?" "0"
 
+stop
+
+# a pid file naming a live process of another program (the pid reused)
+sleep 30 & other=$!
+echo "$other" > $D/p.pid
+start
+wait_for $D/p.pid $PID
+expect "pid of another program: replaced" "$(cat $D/p.pid)" "$PID"
+grep -q "stale pid file (pid $other is now another program, sleep), replaced" \
+    $D/log
+expect "pid of another program: said so, not 'not running'" "$?" "0"
+kill "$other"; wait "$other" 2>/dev/null
+
 # a second start on the same pid file refuses, socket untouched
 ino=$(stat -c %i $D/p.sock)
 $P -D -l "unix:$(pwd)/$D/p.sock" -f $D/rules.conf -s $D/s.tdb \
@@ -146,6 +161,26 @@ $P -D -l "unix:$(pwd)/$D/p3.sock" -f $D/rules.conf -s $D/s.tdb \
     -P $D/link.pid >>$D/log 2>&1
 expect "pid file through a symlink refused" "$?" "1"
 expect "symlink target untouched" "$(cat $D/target)" "keep"
+
+# listen ports are 1..65535, decimal: refused before "ready", not wrapped
+# (99999 would listen on 34463) and not a port the kernel picks
+for l in inet:127.0.0.1:99999 inet:127.0.0.1: inet:127.0.0.1:0 \
+    "inet:[::1]:65536" inet:127.0.0.1:10x; do
+	timeout 5 $P -D -l "$l" -f $D/rules.conf -s $D/s.tdb >$D/log3 2>&1
+	expect "policyd -l $l: refused" "$?" "1"
+	grep -qF "bad listen address '$l'" $D/log3 && ! grep -q ready $D/log3
+	expect "policyd -l $l: error names it, never ready" "$?" "0"
+done
+if [ -x $M ]; then
+	for p in inet:99999@127.0.0.1 inet:0@127.0.0.1 inet:@127.0.0.1 \
+	    inet6:65536@::1 inet:10x@127.0.0.1; do
+		timeout 5 $M -D -p "$p" -f $D/rules.conf -s $D/s.tdb \
+		    >$D/log3 2>&1
+		expect "milter -p $p: refused" "$?" "1"
+		grep -qF "bad socket '$p'" $D/log3 && ! grep -q ready $D/log3
+		expect "milter -p $p: error names it, never ready" "$?" "0"
+	done
+fi
 
 [ $fail -eq 0 ] || tail -n 20 $D/log
 exit $fail
