@@ -7,13 +7,7 @@ D=tests/tmp/cli.$$
 rm -rf $D && mkdir -p $D
 trap 'rm -rf $D' EXIT
 fail=0
-expect() {	# expect WHAT GOT WANT
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1"; echo "  got:  $2"; echo "  want: $3"; fail=1
-	else
-		echo "ok: $1"
-	fi
-}
+. tests/lib/expect.sh
 cat > $D/r.conf <<'R'
 greylist 30m
 autowhite 1d

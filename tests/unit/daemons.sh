@@ -16,13 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail=0
-expect() {	# expect WHAT GOT WANT
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1"; echo "  got:  $2"; echo "  want: $3"; fail=1
-	else
-		echo "ok: $1"
-	fi
-}
+. tests/lib/expect.sh
 # wait_for FILE CONTENT: up to 5 s for FILE to hold CONTENT
 wait_for() {
 	i=0

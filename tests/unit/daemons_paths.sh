@@ -29,13 +29,7 @@ cleanup() {	# also the daemons whose pid file went astray
 }
 trap cleanup EXIT
 fail=0
-expect() {	# expect WHAT GOT WANT
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1"; echo "  got:  $2"; echo "  want: $3"; fail=1
-	else
-		echo "ok: $1"
-	fi
-}
+. tests/lib/expect.sh
 # wait_file FILE: up to 5 s for FILE to exist and not be empty
 wait_file() {
 	i=0
