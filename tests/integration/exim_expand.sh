@@ -97,7 +97,9 @@ if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$T/shared"
 	chgrp "$XGROUP" "$T/shared"
 	chmod 2770 "$T/shared"
-	"$CTL" -f "$RULES" -s "$T/shared/g.tdb" stats >/dev/null ||
+	# check creates the store (read-only commands never do)
+	"$CTL" -f "$RULES" -s "$T/shared/g.tdb" check --ip 192.0.2.200 \
+	    --from root@example.org --rcpt postmaster@test >/dev/null ||
 	    fail "root could not create the store"
 	ls -l "$T/shared/g.tdb" | grep -q "^-rw-rw---- .* root $XGROUP " ||
 	    fail "store not root:$XGROUP 0660: $(ls -l "$T/shared/g.tdb")"
