@@ -301,7 +301,7 @@ const char *mxg_reason_name(enum mxg_reason r);
  * mxg_xgreylist: the value of an X-Greylist header (without
  * "X-Greylist: ") for an accepted message whose delay is not known:
  * "Delayed by ..." for MXG_R_PASSED, else "... not delayed by ...",
- * naming host and the client ip, dated now (local time). Kept for hosts
+ * naming host and ip (see mxg_xgreylist_verdict), dated now (local time). Kept for hosts
  * built against API 1; new hosts use mxg_xgreylist_verdict(), which says
  * for how long. Returns the length written into buf (size bytes,
  * NUL-terminated when size > 0). Does not block.
@@ -316,8 +316,10 @@ size_t mxg_xgreylist(enum mxg_reason reason, const char *host, const char *ip,
  * mxgrey-VERSION (host [ip]); DATE" for MXG_R_PASSED (v->delayed; hours
  * may take more than two digits), "IP, sender and recipient
  * auto-whitelisted, not delayed by ..." for MXG_R_AUTOWHITE and "Sender
- * IP whitelisted, not delayed by ..." otherwise. host NULL: "localhost";
- * ip NULL: "unknown"; DATE is now in local time ("Tue, 24 Nov 2026
+ * IP whitelisted, not delayed by ..." otherwise. host: this server's
+ * name; ip: the server address the client connected to (milter-greylist
+ * names {if_addr}; hosts pass 0.0.0.0 when they do not know it). host
+ * NULL: "localhost"; ip NULL: "unknown"; DATE is now in local time ("Tue, 24 Nov 2026
  * 10:00:00 +0000"). It does not look at v->xgreylist: whether to add the
  * header is the caller's choice. Returns the length written into buf
  * (size bytes, NUL-terminated when size > 0). Does not block.

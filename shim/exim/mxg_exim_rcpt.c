@@ -32,7 +32,7 @@ say(const struct mxg_host *host, int level, const char *fmt, ...)
 
 void
 mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
-    char *out, size_t outlen)
+    const char *local_ip, char *out, size_t outlen)
 {
 	struct mxg_exim_args a;
 	struct mxg_verdict v;
@@ -72,7 +72,9 @@ mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
 			why[sizeof(why) - 1] = '\0';
 			name = why;
 		}
-		mxg_exim_result_xgreylist(
-		    &v, name, a.req.client_addr, time(NULL), out, outlen);
+		mxg_exim_result_xgreylist(&v, name,
+		    local_ip != NULL && *local_ip != '\0' ? local_ip
+		                                          : "0.0.0.0",
+		    time(NULL), out, outlen);
 	}
 }

@@ -58,10 +58,13 @@ int
 mxgrey_rcpt(uschar **yield, int argc, uschar *argv[])
 {
 	char out[MXG_EXIM_RESULT_MAX];
+	char var[] = "$received_ip_address"; /* expand_string() writes */
+	const uschar *local_ip = expand_string((uschar *)var);
 
 	if (argc > EXIM_DLFUNC_MAX_ARGS)
 		argc = EXIM_DLFUNC_MAX_ARGS;
-	mxg_exim_rcpt(argc, (char *const *)argv, &host, out, sizeof(out));
+	mxg_exim_rcpt(argc, (char *const *)argv, &host, (const char *)local_ip,
+	    out, sizeof(out));
 	*yield = string_copy((const uschar *)out);
 	return OK;
 }

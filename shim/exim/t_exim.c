@@ -349,19 +349,19 @@ START_TEST(rcpt_flow)
 	snprintf(conf, sizeof(conf), "config=%s", rules);
 	snprintf(store, sizeof(store), "store=%s/store.tdb", dir);
 
-	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	mxg_exim_rcpt(6, argv, &host, "192.0.2.25", out, sizeof(out));
 	ck_assert_msg(strncmp(out, "defer 451 4.7.1 ", 16) == 0, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "\tremaining=3600 reason=new"));
-	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	mxg_exim_rcpt(6, argv, &host, "192.0.2.25", out, sizeof(out));
 	ck_assert_msg(strncmp(out, "defer 451 4.7.1 ", 16) == 0, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "reason=early"));
 
 	argv[3] = "spam@example.net";
-	mxg_exim_rcpt(6, argv, &host, out, sizeof(out));
+	mxg_exim_rcpt(6, argv, &host, "192.0.2.25", out, sizeof(out));
 	ck_assert_msg(strncmp(out, "reject 5", 8) == 0, "%s", out);
 
 	logged[0] = '\0';
-	mxg_exim_rcpt(4, bad, &host, out, sizeof(out));
+	mxg_exim_rcpt(4, bad, &host, NULL, out, sizeof(out));
 	ck_assert_str_eq(out,
 	    "defer 451 4.3.5 mxgrey: argument 1 (client "
 	    "address) is empty\treason=error");

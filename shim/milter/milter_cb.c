@@ -538,6 +538,7 @@ cb_eom(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 	char value[MXG_TEXT_MAX];
 	struct mxg_verdict v;
+	const char *ip;
 	sfsistat st;
 
 	if (c == NULL)
@@ -558,8 +559,13 @@ cb_eom(SMFICTX *ctx)
 		v.reason = c->why;
 	else
 		goto out;
+	/* milter-greylist names the server's address: {if_addr} (Sendmail),
+	   {daemon_addr} (Postfix), else 0.0.0.0 */
+	if ((ip = smfi_getsymval(ctx, "{if_addr}")) == NULL &&
+	    (ip = smfi_getsymval(ctx, "{daemon_addr}")) == NULL)
+		ip = "0.0.0.0";
 	mxg_xgreylist_verdict(
-	    &v, mxg_milter.hostname, c->addr, time(NULL), value, sizeof(value));
+	    &v, mxg_milter.hostname, ip, time(NULL), value, sizeof(value));
 	if (smfi_insheader(ctx, 0, "X-Greylist", value) != MI_SUCCESS)
 		mxg_daemon_logf(mxg_milter.log, MXG_LOG_WARNING,
 		    "cannot add the X-Greylist header");

@@ -78,12 +78,14 @@ code_answer(const struct mxg_verdict *v, int cls, const char *deftext,
 /* The X-Greylist header milter-greylist adds, without the name. */
 static size_t
 header(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
-    const struct mxg_request *req, time_t now, char *buf, size_t size)
+    const char *local_ip, time_t now, char *buf, size_t size)
 {
 	char act[MXG_TEXT_MAX];
 
-	mxg_xgreylist_verdict(
-	    v, o->hostname, req->client_addr, now, act, sizeof(act));
+	/* milter-greylist names the server's address ({if_addr}) */
+	mxg_xgreylist_verdict(v, o->hostname,
+	    local_ip != NULL && *local_ip != '\0' ? local_ip : "0.0.0.0", now,
+	    act, sizeof(act));
 	return mxg_policy_answer_text("PREPEND X-Greylist:", act, buf, size);
 }
 
@@ -94,7 +96,7 @@ header(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
  */
 static size_t
 accept_answer(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
-    const struct mxg_request *req, time_t now, char *buf, size_t size)
+    const char *local_ip, time_t now, char *buf, size_t size)
 {
 	if (v->header[0] != '\0')
 		return mxg_policy_answer_text("PREPEND", v->header, buf, size);
@@ -102,17 +104,17 @@ accept_answer(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
 	    (o->header == MXG_POLICY_HDR_ALL ||
 	        (o->header == MXG_POLICY_HDR_DELAYED &&
 	            v->reason == MXG_R_PASSED)))
-		return header(o, v, req, now, buf, size);
+		return header(o, v, local_ip, now, buf, size);
 	return mxg_policy_answer_text("DUNNO", NULL, buf, size);
 }
 
 size_t
 mxg_policy_answer(const struct mxg_policy_opts *o, const struct mxg_verdict *v,
-    const struct mxg_request *req, time_t now, char *buf, size_t size)
+    const char *local_ip, time_t now, char *buf, size_t size)
 {
 	switch (v->action) {
 	case MXG_ACCEPT:
-		return accept_answer(o, v, req, now, buf, size);
+		return accept_answer(o, v, local_ip, now, buf, size);
 	case MXG_REJECT:
 		return code_answer(v, 5, "Access denied", buf, size);
 	case MXG_GREYLIST:

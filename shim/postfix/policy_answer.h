@@ -32,17 +32,19 @@ struct mxg_policy_opts {
 };
 
 /*
- * mxg_policy_answer: the answer for verdict v on request req (for the
- * header's client address) at now, into buf (size bytes, at least
+ * mxg_policy_answer: the answer for verdict v at now, into buf (size bytes, at least
  * MXG_POLICY_ANSWER_MAX). An accept is "PREPEND Name: value" for the
  * deciding rule's addheader; else "PREPEND X-Greylist: ..." when
  * o->header and v->xgreylist (the rules' `report`) both ask for it;
- * else DUNNO. Control characters of the verdict text become spaces; a
- * code of the wrong class becomes 451/550. Returns the length.
+ * else DUNNO. local_ip: the server address the client connected to
+ * (Postfix's server_address), named in X-Greylist as milter-greylist
+ * names {if_addr}; NULL: 0.0.0.0. Control characters of the verdict text
+ * become spaces; a code of the wrong class becomes 451/550. Returns the
+ * length.
  */
 size_t mxg_policy_answer(const struct mxg_policy_opts *o,
-    const struct mxg_verdict *v, const struct mxg_request *req, time_t now,
-    char *buf, size_t size);
+    const struct mxg_verdict *v, const char *local_ip, time_t now, char *buf,
+    size_t size);
 
 /*
  * mxg_policy_answer_text: "action=ACTION text\n\n" into buf, text

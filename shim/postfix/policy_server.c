@@ -50,16 +50,13 @@ on_signal(int sig)
 /* Append the answer for a decision made (err: mxg_check's return). */
 static void
 decided(struct mxg_policy_server *srv, int err, const struct mxg_verdict *v,
-    const char *addr, time_t now, char *out, size_t *outlen, size_t outsize)
+    const char *addr, const char *local_ip, time_t now, char *out,
+    size_t *outlen, size_t outsize)
 {
-	struct mxg_request req;
-
 	if (err != MXG_OK)
 		mxg_daemon_logf(srv->log, MXG_LOG_WARNING, "client=%s: %s",
 		    addr ? addr : "?", mxg_strerror(err));
-	memset(&req, 0, sizeof(req));
-	req.client_addr = addr;
-	*outlen += mxg_policy_answer(&srv->opts, v, &req,
+	*outlen += mxg_policy_answer(&srv->opts, v, local_ip,
 	    now ? now : time(NULL), out + *outlen, outsize - *outlen);
 }
 
@@ -125,10 +122,14 @@ answer(struct mxg_policy_server *srv, struct mxg_policy_reader *rd, int rc,
 	    MXG_EAGAIN) {
 		snprintf(w->addr, sizeof(w->addr), "%s",
 		    req.client_addr ? req.client_addr : "");
+		t = mxg_policy_get(&r, "server_address");
+		snprintf(w->local, sizeof(w->local), "%s", t ? t : "");
 		w->now = req.now;
 		return;
 	}
-	decided(srv, err, &v, req.client_addr, req.now, out, outlen, outsize);
+	decided(srv, err, &v, req.client_addr,
+	    mxg_policy_get(&r, "server_address"), req.now, out, outlen,
+	    outsize);
 }
 
 int
@@ -143,7 +144,7 @@ mxg_policy_finish(struct mxg_policy_server *srv, struct mxg_policy_wait *w,
 	if ((err = mxg_check_finish(w->pend, &v)) == MXG_EAGAIN)
 		return 0;
 	w->pend = NULL; /* freed by mxg_check_finish */
-	decided(srv, err, &v, w->addr, w->now, out, outlen, outsize);
+	decided(srv, err, &v, w->addr, w->local, w->now, out, outlen, outsize);
 	return 1;
 }
 

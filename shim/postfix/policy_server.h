@@ -35,7 +35,8 @@ struct mxg_policy_server {
  */
 struct mxg_policy_wait {
 	struct mxg_pending *pend; /* NULL: none */
-	char addr[64];            /* client address, for the header */
+	char addr[64];            /* client address, for the log */
+	char local[64];           /* server_address, for the header */
 	time_t now;               /* the request's time; 0: the clock */
 };
 

@@ -37,7 +37,8 @@ take(struct mxg_policy_reader *rd)
 		strncpy(v.ecode, req.helo, sizeof(v.ecode) - 1);
 		strncpy(v.text, req.helo, sizeof(v.text) - 1);
 	}
-	n = mxg_policy_answer(&o, &v, &req, 0, out, sizeof(out));
+	n = mxg_policy_answer(
+	    &o, &v, mxg_policy_get(&r, "server_address"), 0, out, sizeof(out));
 	/* exactly one answer: one "\n\n", at the end */
 	if (n < 2 || strcmp(out + n - 2, "\n\n") != 0 ||
 	    strchr(out, '\n') != out + n - 2)

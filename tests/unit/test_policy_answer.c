@@ -37,8 +37,8 @@ verdict(enum mxg_action a, enum mxg_reason r, int code, const char *ecode,
 static const char *
 answer(const struct mxg_verdict *v)
 {
-	size_t n =
-	    mxg_policy_answer(&opts, v, &req, 86400 * 365, out, sizeof(out));
+	size_t n = mxg_policy_answer(
+	    &opts, v, req.client_addr, 86400 * 365, out, sizeof(out));
 
 	ck_assert_uint_eq(n, strlen(out));
 	return out;
