@@ -89,22 +89,12 @@ check_log(void *ctx, int level, const char *msg)
 
 /*
  * The file of a local socket spec, or NULL for inet sockets; as
- * libmilter reads it: "unix:", "local:" (either case) or ":" before the
- * path, or no colon at all.
+ * libmilter reads it: a local spec, or no colon at all.
  */
 static const char *
 socket_path(const char *spec)
 {
-	const char *colon = strchr(spec, ':');
-	size_t n;
-
-	if (colon == NULL)
-		return spec;
-	n = (size_t)(colon - spec);
-	if (n == 0 || (n == 4 && strncasecmp(spec, "unix", 4) == 0) ||
-	    (n == 5 && strncasecmp(spec, "local", 5) == 0))
-		return colon + 1;
-	return NULL;
+	return strchr(spec, ':') == NULL ? spec : mxg_daemon_socket_file(spec);
 }
 
 /* A socket spec made absolute: a spec without a colon is a path here. */
@@ -125,9 +115,8 @@ abssocket(const char *spec, char **out)
 static int
 inet_port(const char *spec, char *err, size_t errsize)
 {
-	const char *colon = strchr(spec, ':'), *p;
+	const char *colon = strchr(spec, ':');
 	size_t n, len;
-	long v = 0;
 
 	if (colon == NULL)
 		return 0;
@@ -142,14 +131,7 @@ inet_port(const char *spec, char *err, size_t errsize)
 	}
 	if (colon[1] < '0' || colon[1] > '9')
 		return 0;
-	for (p = colon + 1; p < colon + 1 + len && v <= 65535; p++) {
-		if (*p < '0' || *p > '9') {
-			v = -1;
-			break;
-		}
-		v = v * 10 + (*p - '0');
-	}
-	if (v < 1 || v > 65535) {
+	if (!mxg_daemon_port_ok(colon + 1, len)) {
 		snprintf(err, errsize,
 		    "bad socket '%s': port '%.*s' is not a number from 1 to "
 		    "65535",

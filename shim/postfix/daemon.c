@@ -296,27 +296,58 @@ mxg_daemon_abspath(const char *path, char **out)
 	return 0;
 }
 
+/* mxg_daemon_socket_file: see daemon.h. */
+const char *
+mxg_daemon_socket_file(const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	size_t n;
+
+	if (colon == NULL)
+		return NULL;
+	n = (size_t)(colon - spec);
+	if (n == 0 || (n == 4 && strncasecmp(spec, "unix", 4) == 0) ||
+	    (n == 5 && strncasecmp(spec, "local", 5) == 0))
+		return colon + 1;
+	return NULL;
+}
+
+/* mxg_daemon_port_ok: see daemon.h. */
+int
+mxg_daemon_port_ok(const char *port, size_t len)
+{
+	long n = 0;
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (port[i] < '0' || port[i] > '9')
+			return 0;
+		if ((n = n * 10 + (port[i] - '0')) > 65535)
+			return 0;
+	}
+	return n >= 1;
+}
+
 /* mxg_daemon_abssocket: see daemon.h. */
 int
 mxg_daemon_abssocket(const char *spec, char **out)
 {
-	const char *colon;
+	const char *file;
 	char *path, *s;
 	size_t plen, n;
 
 	if (spec == NULL)
 		return mxg_daemon_abspath(spec, out);
-	colon = strchr(spec, ':');
-	plen = colon != NULL ? (size_t)(colon - spec) : 0;
-	if (colon == NULL ||
-	    !(plen == 0 || (plen == 4 && strncasecmp(spec, "unix", 4) == 0) ||
-	        (plen == 5 && strncasecmp(spec, "local", 5) == 0))) {
+	if ((file = mxg_daemon_socket_file(spec)) == NULL) {
 		if ((s = strdup(spec)) == NULL)
 			return -1;
 		*out = s;
 		return 0;
 	}
-	if (mxg_daemon_abspath(colon + 1, &path) == -1)
+	plen = (size_t)(file - 1 - spec);
+	if (mxg_daemon_abspath(file, &path) == -1)
 		return -1;
 	n = plen + 1 + strlen(path) + 1;
 	if ((s = malloc(n)) == NULL) {

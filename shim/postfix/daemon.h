@@ -83,6 +83,20 @@ int mxg_daemon_drop(const char *user, const char **why);
 int mxg_daemon_abspath(const char *path, char **out);
 
 /*
+ * mxg_daemon_socket_file: the path of a local socket spec, "unix:PATH"
+ * or "local:PATH" (either case) or libmilter's ":PATH"; NULL for any
+ * other spec, one without a colon included.
+ */
+const char *mxg_daemon_socket_file(const char *spec);
+
+/*
+ * mxg_daemon_port_ok: is port[0..len) a TCP port, 1..65535 in decimal
+ * digits only? (getaddrinfo() and libmilter's atoi() would wrap 99999
+ * and take 0 or nothing as "any port".)
+ */
+int mxg_daemon_port_ok(const char *port, size_t len);
+
+/*
  * mxg_daemon_abssocket: as mxg_daemon_abspath for a socket spec: the
  * path of "unix:PATH" or "local:PATH" (either case; libmilter's ":PATH"
  * too) is made absolute, any other spec (inet:...) is copied as it is.

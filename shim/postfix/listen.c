@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "listen.h"
 
 #define BACKLOG 128
@@ -56,26 +57,6 @@ fail:
 	return -1;
 }
 
-/*
- * A port is 1..65535 in decimal: getaddrinfo() would take 99999 modulo
- * 65536 and 0 or nothing as "any port", and Postfix could not find us.
- */
-static int
-port_ok(const char *port)
-{
-	long n = 0;
-
-	if (*port == '\0')
-		return 0;
-	for (; *port != '\0'; port++) {
-		if (*port < '0' || *port > '9')
-			return 0;
-		if ((n = n * 10 + (*port - '0')) > 65535)
-			return 0;
-	}
-	return n >= 1;
-}
-
 static int
 listen_inet(const char *spec, char *err, size_t errsize)
 {
@@ -107,7 +88,7 @@ listen_inet(const char *spec, char *err, size_t errsize)
 		    given);
 		goto fail;
 	}
-	if (!port_ok(port)) {
+	if (!mxg_daemon_port_ok(port, strlen(port))) {
 		snprintf(err, errsize,
 		    "bad listen address 'inet:%s': port '%s' is not a number "
 		    "from 1 to 65535",
