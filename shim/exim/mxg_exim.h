@@ -112,14 +112,16 @@ void mxg_exim_engine_close_all(void);
 /*
  * mxg_exim_rcpt: the whole ${dlfunc}{...}{mxgrey_rcpt} call without Exim
  * types: parse argv, decide with this process's engine, write the result
- * string into out (outlen bytes, MXG_EXIM_RESULT_MAX is enough). local_ip:
- * the address the client connected to ($received_ip_address), named in
- * the X-Greylist header as milter-greylist names {if_addr}; NULL or "":
- * 0.0.0.0. Never fails: every problem becomes a result string and a log
- * line through host. May block as long as mxg_check() does.
+ * string into out (outlen bytes, MXG_EXIM_RESULT_MAX is enough). local_ip
+ * (NULL: none) gives the address the client connected to
+ * ($received_ip_address), named in the X-Greylist header as
+ * milter-greylist names {if_addr}; it is called only when that header is
+ * made (NULL or "": 0.0.0.0). Never fails: every problem becomes a result
+ * string and a log line through host. May block as long as mxg_check()
+ * does.
  */
 void mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
-    const char *local_ip, char *out, size_t outlen);
+    const char *(*local_ip)(void), char *out, size_t outlen);
 
 /*
  * mxg_exim_host: the struct mxg_host of this process, logging through

@@ -32,12 +32,12 @@ say(const struct mxg_host *host, int level, const char *fmt, ...)
 
 void
 mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
-    const char *local_ip, char *out, size_t outlen)
+    const char *(*local_ip)(void), char *out, size_t outlen)
 {
 	struct mxg_exim_args a;
 	struct mxg_verdict v;
 	struct mxg_engine *e;
-	const char *name;
+	const char *name, *ip;
 	char why[256];
 	int rc;
 
@@ -72,9 +72,9 @@ mxg_exim_rcpt(int argc, char *const argv[], const struct mxg_host *host,
 			why[sizeof(why) - 1] = '\0';
 			name = why;
 		}
+		ip = local_ip != NULL ? local_ip() : NULL;
 		mxg_exim_result_xgreylist(&v, name,
-		    local_ip != NULL && *local_ip != '\0' ? local_ip
-		                                          : "0.0.0.0",
-		    time(NULL), out, outlen);
+		    ip != NULL && *ip != '\0' ? ip : "0.0.0.0", time(NULL), out,
+		    outlen);
 	}
 }

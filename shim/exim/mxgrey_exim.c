@@ -54,17 +54,24 @@ mxg_exim_host(void)
  * with a panic-log line and treats FAIL_FORCED as true in `condition`.
  * The string is in Exim's store, freed with the expansion.
  */
+/* $received_ip_address, for the X-Greylist header; NULL when unknown */
+static const char *
+received_ip(void)
+{
+	char var[] = "$received_ip_address"; /* expand_string() writes */
+
+	return (const char *)expand_string((uschar *)var);
+}
+
 int
 mxgrey_rcpt(uschar **yield, int argc, uschar *argv[])
 {
 	char out[MXG_EXIM_RESULT_MAX];
-	char var[] = "$received_ip_address"; /* expand_string() writes */
-	const uschar *local_ip = expand_string((uschar *)var);
 
 	if (argc > EXIM_DLFUNC_MAX_ARGS)
 		argc = EXIM_DLFUNC_MAX_ARGS;
-	mxg_exim_rcpt(argc, (char *const *)argv, &host, (const char *)local_ip,
-	    out, sizeof(out));
+	mxg_exim_rcpt(
+	    argc, (char *const *)argv, &host, received_ip, out, sizeof(out));
 	*yield = string_copy((const uschar *)out);
 	return OK;
 }
