@@ -19,17 +19,8 @@ fail() { echo "FAIL: $*"; tail -n 20 "$T/policyd.log"; exit 1; }
 
 rm -rf "$T" && mkdir -p "$T" || exit 1
 # a "DNS server" that reads queries and never answers
-DP=$(free_port)
-perl -MIO::Socket::INET -e '
-my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1:$ARGV[0]",
-    Proto => "udp") or die "udp: $!";
-open(my $r, ">", $ARGV[1]); close $r;
-my $b; while (1) { $s->recv($b, 4096); }' "$DP" "$T/dns.ready" &
-DNS_PID=$!
-i=0
-until [ -e "$T/dns.ready" ]; do
-	i=$((i + 1)); [ $i -lt 50 ] || fail "no silent DNS"; sleep 0.1
-done
+. tests/lib/silent_dns.sh
+silent_dns_start "$T" || fail "no silent DNS"
 cat >"$T/rules.conf" <<EOC
 resolver "127.0.0.1:$DP" timeout 2s
 dnsrbl "R" rbl.example.org 127.0.0.0/8
